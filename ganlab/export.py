@@ -1,0 +1,37 @@
+"""Generator -> ONNX, checked twice: by onnx.checker and by comparing onnxruntime's output with PyTorch's."""
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def export_onnx(model: torch.nn.Module, example_inputs: tuple, path: Path, input_names: list[str],
+                output_names: list[str], opset: int = 20) -> Path:
+    """Export with the dynamo exporter, batch dimension dynamic, weights inside the one file."""
+    import onnx
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    dynamic_shapes = tuple({0: batch} for _ in example_inputs)
+    program = torch.onnx.export(model, example_inputs, dynamo=True, opset_version=opset,
+                                input_names=input_names, output_names=output_names,
+                                dynamic_shapes=dynamic_shapes, external_data=False, verbose=False)
+    program.optimize()
+    tmp = path.with_suffix(".onnx.tmp")
+    program.save(str(tmp), external_data=False)
+    onnx.checker.check_model(onnx.load(str(tmp)), full_check=True)
+    tmp.replace(path)
+    return path
+
+
+def onnx_parity(model: torch.nn.Module, path: Path, inputs: dict[str, torch.Tensor]) -> float:
+    """Largest absolute difference between onnxruntime and PyTorch on the same inputs."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (ort_out,) = session.run(None, {k: v.numpy() for k, v in inputs.items()})
+    with torch.no_grad():
+        torch_out = model.eval()(*inputs.values()).numpy()
+    return float(np.abs(ort_out - torch_out).max())

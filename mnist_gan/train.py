@@ -1,0 +1,326 @@
+"""Train the MNIST GAN.
+
+    python -m mnist_gan.train                      # conditional GAN, default settings, runs/mnist_gan
+    python -m mnist_gan.train --minutes 5          # stop after 5 minutes of training
+    python -m mnist_gan.train --resume             # continue the run in --out from its last checkpoint
+
+Each step: the generator draws a batch of fakes; the discriminator takes one optimiser step on real and
+fake images together (real -> 1, fake -> 0); then the generator takes one step to make the discriminator
+call its fakes real. notes/02_training_loop.md walks through this file line by line.
+"""
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel
+
+from ganlab import checkpoint as ckpt
+from ganlab.data import DataError, DeviceBatches, load_mnist
+from ganlab.device import autocast, pick_device, seed_everything
+from ganlab.plotting import plot_training, save_grid
+from ganlab.training import MetricsLog, NonFiniteGuard, NonFiniteLossError, progress
+from mnist_gan.models import build_models, generator_config, model_config
+
+PROJECT = "mnist_gan"
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m mnist_gan.train", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    g = p.add_argument_group("data and output")
+    g.add_argument("--data-dir", default=None, help="folder holding mnist.npz (default: ../shared/data/mnist, "
+                                                    "else torchvision downloads MNIST into ./data)")
+    g.add_argument("--out", type=Path, default=Path("runs/mnist_gan"), help="run folder: checkpoints, samples, logs")
+    g.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    g = p.add_argument_group("model")
+    g.add_argument("--unconditional", action="store_true", help="ignore the labels: a plain GAN")
+    g.add_argument("--z-dim", type=int, default=64, help="length of the noise vector")
+    g.add_argument("--width", type=int, default=32, help="generator channels at 14x14")
+    g.add_argument("--d-width", type=int, default=32, help="discriminator channels at 14x14")
+    g.add_argument("--upsample", default="nearest", choices=["nearest", "transposed", "transposed3"])
+    g.add_argument("--d-norm", default="none", choices=["none", "batch"], help="normalisation in D")
+    g = p.add_argument_group("optimisation")
+    g.add_argument("--steps", type=int, default=10000, help="training steps (one D and one G update each)")
+    g.add_argument("--minutes", type=float, default=None, help="also stop after this much training time")
+    g.add_argument("--batch-size", type=int, default=64)
+    g.add_argument("--lr-g", type=float, default=2e-4)
+    g.add_argument("--lr-d", type=float, default=2e-4)
+    g.add_argument("--beta1", type=float, default=0.5, help="Adam beta1; 0.5 as in DCGAN damps oscillation")
+    g.add_argument("--g-loss", default="nonsaturating", choices=["nonsaturating", "saturating"],
+                   help="G minimises -log D(G(z)) (non-saturating) or log(1 - D(G(z))) (the original minimax)")
+    g.add_argument("--ema", type=float, default=0.999, help="decay of the generator's weight average (0: off)")
+    g.add_argument("--seed", type=int, default=0)
+    g = p.add_argument_group("speed")
+    g.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    g.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                   help="auto: bf16 autocast on CUDA, fp32 on CPU")
+    g.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
+                   help="NHWC memory layout (faster convolutions on CPU and on tensor cores)")
+    g.add_argument("--compile", action="store_true", help="torch.compile the models (worth it on CUDA)")
+    g = p.add_argument_group("logging")
+    g.add_argument("--log-every", type=int, default=50)
+    g.add_argument("--sample-every", type=int, default=500)
+    g.add_argument("--eval-every", type=int, default=250, help="conditional accuracy by the classifier (0: off)")
+    g.add_argument("--ckpt-every", type=int, default=500)
+    g.add_argument("--keep", type=int, default=3, help="checkpoints kept")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--debug-nan-at-step", type=int, default=None, help=argparse.SUPPRESS)  # tests the NaN guard
+    args = p.parse_args(argv)
+    for name in ("steps", "batch_size", "log_every", "ckpt_every", "keep", "z_dim", "width", "d_width"):
+        if getattr(args, name) <= 0:
+            p.error(f"--{name.replace('_', '-')} must be positive")
+    if not 0 <= args.ema < 1:
+        p.error("--ema must be in [0, 1)")
+    return args
+
+
+def ema_update(decay: float):
+    """Exponential moving average of the generator's weights, with a warm-up so early averages aren't stuck
+    near the random init: the effective decay grows from 0.1 towards `decay` over the first steps."""
+
+    @torch.no_grad()
+    def update(ema_tensors, tensors, num_averaged):
+        d = min(decay, (1 + float(num_averaged)) / (10 + float(num_averaged)))
+        for e, t in zip(ema_tensors, tensors):
+            if e.is_floating_point():
+                e.lerp_(t, 1 - d)
+            else:
+                e.copy_(t)  # BatchNorm's integer step counter
+    return update
+
+
+class Trainer:
+    """Everything one run needs, kept in one place so a checkpoint can capture it and restore it."""
+
+    def __init__(self, args):
+        self.args = args
+        self.device = pick_device(args.device)
+        self.precision = args.precision if args.precision != "auto" else ("bf16" if self.device.type == "cuda" else "fp32")
+        self.model_cfg = model_config(args)
+        seed_everything(args.seed)
+        x, y = load_mnist("train", args.data_dir)
+        self.data = DeviceBatches(x, y, args.batch_size, self.device, seed=args.seed)
+        self.G, self.D = build_models(self.model_cfg)
+        self.G.to(self.device), self.D.to(self.device)
+        if args.channels_last:
+            self.G.to(memory_format=torch.channels_last)
+            self.D.to(memory_format=torch.channels_last)
+        self.G_ema = AveragedModel(self.G, multi_avg_fn=ema_update(args.ema), use_buffers=True)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=args.lr_g, betas=(args.beta1, 0.999))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=args.lr_d, betas=(args.beta1, 0.999))
+        self.noise = torch.Generator(self.device).manual_seed(args.seed)
+        self.step, self.train_seconds = 0, 0.0
+        # what forward passes run through: compiled versions when asked, the same weights either way
+        self.G_fwd = torch.compile(self.G) if args.compile else self.G
+        self.D_fwd = torch.compile(self.D) if args.compile else self.D
+        n = 10 if self.model_cfg["num_classes"] else 100
+        fixed = torch.Generator(self.device).manual_seed(12345)
+        self.fixed_z = torch.randn(n * 10, args.z_dim, generator=fixed, device=self.device)
+        self.fixed_y = torch.arange(10, device=self.device).repeat_interleave(n)[: n * 10]  # a row per digit
+
+    # -- one training step ---------------------------------------------------------------------------------
+    def sample_labels(self, n):
+        if not self.model_cfg["num_classes"]:
+            return None
+        return torch.randint(0, self.model_cfg["num_classes"], (n,), generator=self.noise, device=self.device)
+
+    def train_step(self, real, real_y):
+        b = real.size(0)
+        z = torch.randn(b, self.args.z_dim, generator=self.noise, device=self.device)
+        fake_y = self.sample_labels(b)
+        with autocast(self.device, self.precision):
+            fake = self.G_fwd(z, fake_y)
+            # Discriminator: real and fake in one batch. detach() stops this loss from reaching G.
+            both = torch.cat([real, fake.detach()])
+            both_y = None if fake_y is None else torch.cat([real_y, fake_y])
+            logits = self.D_fwd(both, both_y).float()
+            logit_real, logit_fake = logits[:b], logits[b:]
+            # -log sigmoid(real) - log(1 - sigmoid(fake)), written with softplus for stability
+            loss_d = F.softplus(-logit_real).mean() + F.softplus(logit_fake).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+
+        # Generator: the non-saturating loss -log D(G(z)). D is frozen so no time goes into gradients for
+        # its weights; the gradient still flows through D into the fake images and on into G.
+        self.D.requires_grad_(False)
+        with autocast(self.device, self.precision):
+            logit = self.D_fwd(fake, fake_y).float()
+            if self.args.g_loss == "nonsaturating":
+                loss_g = F.softplus(-logit).mean()
+            else:  # log(1 - sigmoid(logit)) = -softplus(logit): flat exactly when D confidently says "fake"
+                loss_g = -F.softplus(logit).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self.D.requires_grad_(True)
+        if self.args.ema:
+            self.G_ema.update_parameters(self.G)
+        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
+                "d_real": torch.sigmoid(logit_real.detach()).mean(), "d_fake": torch.sigmoid(logit_fake.detach()).mean()}
+
+    @property
+    def sampler(self):
+        """The generator used for pictures and release: the weight average when EMA is on."""
+        return self.G_ema.module if self.args.ema else self.G
+
+    # -- checkpoints ---------------------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"project": PROJECT, "step": self.step, "train_seconds": self.train_seconds,
+                "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(self.args).items()},
+                "model_config": self.model_cfg,
+                "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
+                "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                "rng": ckpt.rng_state(self.noise)}
+
+    def load_state(self, state: dict, path) -> None:
+        ckpt.check_same_model(state["model_config"], self.model_cfg, path)
+        self.G.load_state_dict(state["G"]), self.D.load_state_dict(state["D"])
+        self.G_ema.load_state_dict(state["G_ema"])
+        self.opt_g.load_state_dict(state["opt_g"]), self.opt_d.load_state_dict(state["opt_d"])
+        ckpt.restore_rng_state(state["rng"], self.noise)
+        self.step, self.train_seconds = state["step"], state["train_seconds"]
+
+    # -- pictures and evaluation ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def save_samples(self, out: Path) -> Path:
+        g = self.sampler.eval()
+        images = g(self.fixed_z, self.fixed_y if self.model_cfg["num_classes"] else None)
+        self.G.train()
+        path = save_grid(images, out / "samples" / f"step_{self.step:07d}.png", nrow=10)
+        save_grid(images, out / "samples" / "latest.png", nrow=10)
+        return path
+
+    @torch.no_grad()
+    def conditional_accuracy(self, classifier, n: int = 1000) -> float:
+        g = self.sampler.eval()
+        gen = torch.Generator(self.device).manual_seed(777)  # same noise each time: a fair curve
+        z = torch.randn(n, self.args.z_dim, generator=gen, device=self.device)
+        y = torch.arange(n, device=self.device) % 10
+        pred = classifier(g(z, y).float()).argmax(1)
+        return (pred == y).float().mean().item()
+
+
+def load_eval_classifier(trainer):
+    if not trainer.args.eval_every or not trainer.model_cfg["num_classes"]:
+        return None
+    from mnist_gan.classifier import load_classifier
+    try:
+        return load_classifier(device=trainer.device)
+    except ckpt.CheckpointError as e:
+        print(f"note: no conditional-accuracy curve ({e})", file=sys.stderr)
+        return None
+
+
+def train(args) -> dict:
+    out: Path = args.out
+    existing = ckpt.latest_checkpoint(out)
+    if args.resume and existing is None:
+        raise SystemExit(f"error: --resume was given but {out} holds no checkpoint (ckpt_*.pt); drop --resume to start")
+    if not args.resume and existing is not None:
+        raise SystemExit(f"error: {out} already holds checkpoints ({existing.name}); pass --resume to continue "
+                         "that run, or choose another --out")
+    trainer = Trainer(args)
+    if args.resume:
+        trainer.load_state(ckpt.load_checkpoint(existing, PROJECT, map_location=trainer.device), existing)
+        print(f"resumed from {existing} at step {trainer.step}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(trainer.state()["config"], indent=2))
+    log = MetricsLog(out / "metrics.jsonl", resume_step=trainer.step if args.resume else None)
+    classifier = load_eval_classifier(trainer)
+
+    # A polite stop (Ctrl-C, SIGTERM) finishes the current step and writes a checkpoint.
+    stop = {"now": False}
+    def request_stop(signum, frame):
+        stop["now"] = True
+    old_handlers = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    bar = progress(args.steps, trainer.step, desc="mnist_gan", disable=args.quiet)
+    window = {}
+    window_start, window_steps = time.perf_counter(), 0
+    nan_guard = NonFiniteGuard(trainer.device)
+    try:
+        while trainer.step < args.steps and not stop["now"]:
+            if args.minutes is not None and trainer.train_seconds >= 60 * args.minutes:
+                break
+            t0 = time.perf_counter()
+            real, real_y = trainer.data.batch(trainer.step)
+            stats = trainer.train_step(real, real_y)
+            if args.debug_nan_at_step is not None and trainer.step + 1 == args.debug_nan_at_step:
+                stats["loss_d"] = stats["loss_d"] * float("nan")
+            nan_guard.observe(trainer.step + 1, stats["loss_d"], stats["loss_g"])
+            for k, v in stats.items():
+                window[k] = window.get(k, 0.0) + v
+            trainer.step += 1
+            window_steps += 1
+            if trainer.device.type == "cuda" and trainer.step % args.log_every == 0:
+                torch.cuda.synchronize()
+            trainer.train_seconds += time.perf_counter() - t0
+            bar.update(1)
+
+            at = lambda every: every and trainer.step % every == 0
+            if at(args.log_every) or at(args.ckpt_every) or trainer.step == args.steps:
+                nan_guard.check(f"The last good checkpoint is kept ({ckpt.latest_checkpoint(out) or 'none written yet'}); "
+                                "lower the learning rate or check the data, then rerun with --resume")
+                means = {k: float(v) / window_steps for k, v in window.items()}
+                elapsed = time.perf_counter() - window_start
+                row = {"step": trainer.step, "epoch": trainer.step / trainer.data.steps_per_epoch,
+                       **{k: round(v, 6) if k.startswith("d_") else v for k, v in means.items()},
+                       "img_per_s": round(window_steps * args.batch_size / elapsed, 1),
+                       "train_seconds": round(trainer.train_seconds, 2)}
+                log.write(**row)
+                bar.set_postfix(D=f"{means['loss_d']:.3f}", G=f"{means['loss_g']:.3f}", Dx=f"{means['d_real']:.2f}",
+                                DGz=f"{means['d_fake']:.2f}", img_s=f"{row['img_per_s']:.0f}")
+                window, window_start, window_steps = {}, time.perf_counter(), 0
+            if classifier is not None and at(args.eval_every):
+                acc = trainer.conditional_accuracy(classifier)
+                log.write(step=trainer.step, train_seconds=round(trainer.train_seconds, 2), cond_acc=acc)
+                bar.write(f"step {trainer.step}: conditional accuracy {100 * acc:.1f}% "
+                          f"after {trainer.train_seconds / 60:.1f} min")
+                window_start = time.perf_counter()  # evaluation time is not training time
+            if at(args.sample_every):
+                trainer.save_samples(out)
+                window_start = time.perf_counter()
+            if at(args.ckpt_every):
+                ckpt.save_checkpoint(out, trainer.step, trainer.state(), keep=args.keep)
+                window_start = time.perf_counter()
+    except NonFiniteLossError as e:
+        bar.close()
+        log.close()
+        raise SystemExit(f"error: {e}")
+    finally:
+        for s, h in old_handlers.items():
+            signal.signal(s, h)
+    bar.close()
+
+    # Final checkpoint, pictures and the released-format generator.
+    ckpt.save_checkpoint(out, trainer.step, trainer.state(), keep=args.keep)
+    trainer.save_samples(out)
+    summary = {"step": trainer.step, "train_seconds": round(trainer.train_seconds, 1), "device": str(trainer.device)}
+    if classifier is not None:
+        summary["cond_acc_1000"] = trainer.conditional_accuracy(classifier)
+        log.write(step=trainer.step, train_seconds=round(trainer.train_seconds, 2), cond_acc=summary["cond_acc_1000"])
+    log.close()
+    plot_training(MetricsLog.read(out / "metrics.jsonl"), out / "training.png", title=f"mnist_gan: {out}")
+    ckpt.save_release(trainer.sampler.cpu().to(memory_format=torch.contiguous_format).eval(),
+                      generator_config(trainer.model_cfg), out / "generator.safetensors",
+                      extra={"trained": summary})
+    print(json.dumps(summary))
+    return summary
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        train(args)
+    except (DataError, ckpt.CheckpointError) as e:
+        raise SystemExit(f"error: {e}")
+
+
+if __name__ == "__main__":
+    main()

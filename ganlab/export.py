@@ -1,4 +1,5 @@
 """Generator -> ONNX, checked twice: by onnx.checker and by comparing onnxruntime's output with PyTorch's."""
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +16,11 @@ def export_onnx(model: torch.nn.Module, example_inputs: tuple, path: Path, input
     model = model.eval()
     batch = torch.export.Dim("batch", min=1, max=4096)
     dynamic_shapes = tuple({0: batch} for _ in example_inputs)
-    program = torch.onnx.export(model, example_inputs, dynamo=True, opset_version=opset,
-                                input_names=input_names, output_names=output_names,
-                                dynamic_shapes=dynamic_shapes, external_data=False, verbose=False)
+    with warnings.catch_warnings():  # the exporter notes that all inputs share the one "batch" axis: intended
+        warnings.filterwarnings("ignore", message=".*axis name.*will not be used")
+        program = torch.onnx.export(model, example_inputs, dynamo=True, opset_version=opset,
+                                    input_names=input_names, output_names=output_names,
+                                    dynamic_shapes=dynamic_shapes, external_data=False, verbose=False)
     program.optimize()
     tmp = path.with_suffix(".onnx.tmp")
     program.save(str(tmp), external_data=False)

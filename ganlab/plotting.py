@@ -5,12 +5,14 @@ import torch
 from torchvision.utils import make_grid, save_image
 
 
-def save_grid(images: torch.Tensor, path: Path, nrow: int = 10, padding: int = 2) -> Path:
-    """Save images in [-1, 1] as one grid PNG."""
+def save_grid(images: torch.Tensor, path: Path, nrow: int = 10, padding: int = 2, scale: int = 1) -> Path:
+    """Save images in [-1, 1] as one grid PNG; `scale` enlarges each pixel to scale x scale (for notes)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    grid = make_grid(images.detach().float().cpu(), nrow=nrow, padding=padding, normalize=True,
-                     value_range=(-1, 1), pad_value=1.0)
+    images = images.detach().float().cpu()
+    if scale > 1:
+        images = torch.nn.functional.interpolate(images, scale_factor=scale, mode="nearest")
+    grid = make_grid(images, nrow=nrow, padding=padding, normalize=True, value_range=(-1, 1), pad_value=1.0)
     save_image(grid, path)
     return path
 

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 
 class NonFiniteLossError(RuntimeError):

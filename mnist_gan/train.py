@@ -44,6 +44,8 @@ def parse_args(argv=None):
     g.add_argument("--d-width", type=int, default=32, help="discriminator channels at 14x14")
     g.add_argument("--upsample", default="nearest", choices=["nearest", "transposed", "transposed3"])
     g.add_argument("--d-norm", default="none", choices=["none", "batch"], help="normalisation in D")
+    g.add_argument("--d-eval-in-g-step", action="store_true",
+                   help="put D in eval() mode during the G step: reproduces the BatchNorm trap (notes/04_failures.md)")
     g = p.add_argument_group("optimisation")
     g.add_argument("--steps", type=int, default=10000, help="training steps (one D and one G update each)")
     g.add_argument("--minutes", type=float, default=None, help="also stop after this much training time")
@@ -149,6 +151,8 @@ class Trainer:
         # Generator: the non-saturating loss -log D(G(z)). D is frozen so no time goes into gradients for
         # its weights; the gradient still flows through D into the fake images and on into G.
         self.D.requires_grad_(False)
+        if self.args.d_eval_in_g_step:
+            self.D.eval()  # the trap: with BatchNorm, D now answers with running averages, not batch statistics
         with autocast(self.device, self.precision):
             logit = self.D_fwd(fake, fake_y).float()
             if self.args.g_loss == "nonsaturating":
@@ -159,6 +163,7 @@ class Trainer:
         loss_g.backward()
         self.opt_g.step()
         self.D.requires_grad_(True)
+        self.D.train()
         if self.args.ema:
             self.G_ema.update_parameters(self.G)
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
@@ -203,6 +208,7 @@ class Trainer:
         z = torch.randn(n, self.args.z_dim, generator=gen, device=self.device)
         y = torch.arange(n, device=self.device) % 10
         pred = classifier(g(z, y).float()).argmax(1)
+        self.G.train()  # the sampler may be G itself (EMA off): back to training mode
         return (pred == y).float().mean().item()
 
 
@@ -244,6 +250,8 @@ def train(args) -> dict:
     window = {}
     window_start, window_steps = time.perf_counter(), 0
     nan_guard = NonFiniteGuard(trainer.device)
+    advice = lambda: (f"The last good checkpoint is kept ({ckpt.latest_checkpoint(out) or 'none written yet'}); "
+                      "lower the learning rate or check the data, then rerun with --resume")
     try:
         while trainer.step < args.steps and not stop["now"]:
             if args.minutes is not None and trainer.train_seconds >= 60 * args.minutes:
@@ -265,8 +273,7 @@ def train(args) -> dict:
 
             at = lambda every: every and trainer.step % every == 0
             if at(args.log_every) or at(args.ckpt_every) or trainer.step == args.steps:
-                nan_guard.check(f"The last good checkpoint is kept ({ckpt.latest_checkpoint(out) or 'none written yet'}); "
-                                "lower the learning rate or check the data, then rerun with --resume")
+                nan_guard.check(advice())
                 means = {k: float(v) / window_steps for k, v in window.items()}
                 elapsed = time.perf_counter() - window_start
                 row = {"step": trainer.step, "epoch": trainer.step / trainer.data.steps_per_epoch,
@@ -289,6 +296,7 @@ def train(args) -> dict:
             if at(args.ckpt_every):
                 ckpt.save_checkpoint(out, trainer.step, trainer.state(), keep=args.keep)
                 window_start = time.perf_counter()
+        nan_guard.check(advice())  # a stop between log steps must not save a bad step either
     except NonFiniteLossError as e:
         bar.close()
         log.close()

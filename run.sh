@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job: set up the environment (first run only), then draw digits with the committed generator.
-#   ./run.sh                 -> samples.png, one row per digit
-#   ./run.sh --digit 7       -> any flag of `python -m mnist_gan.generate`
+# The main job: set up the environment (first run only), then serve the demo site on the committed models.
+#   ./run.sh                 -> http://127.0.0.1:8000/  (open it in a browser; Ctrl-C stops)
+#   ./run.sh --port 8080     -> any flag of `python -m web.serve`
 set -euo pipefail
 source "$(dirname "$0")/scripts/setup.sh"
-python -m mnist_gan.generate "$@"
+python -m web.serve "$@"

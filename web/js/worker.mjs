@@ -1,0 +1,333 @@
+// The inference worker: loads one generator with one runtime and answers requests for images, so
+// the page's main thread never waits on the model.
+//
+// Messages in:
+//   {type: 'init', runtime: 'ort'|'tfjs', backend, model, threads}  once, first
+//   {type: 'run', channel, id, z: Float32Array, digits: Int32Array, n, chunk?}
+//   {type: 'bench', id, n, warmup, reps}                           timings measured in here
+// Messages out:
+//   {type: 'ready', backend, notes, zDim, numClasses, loadMs}
+//   {type: 'partial', channel, id, start, count, n, image}   the first `count` images from `start`
+//   {type: 'result', channel, id, image: Float32Array (n*H*W), n, ms}
+//   {type: 'dropped', channel, id}     a request replaced by a newer one on its channel before it ran
+//   {type: 'bench', id, times}
+//   {type: 'error', fatal, message, channel?, id?}
+//
+// Only the newest request of each channel is kept: a burst of clicks costs one run, not a backlog.
+
+const VENDOR = new URL('../vendor/', import.meta.url);
+const MODELS = new URL('../models/', import.meta.url);
+const DEFAULT_MODEL = { ort: 'mnist_generator.onnx', tfjs: 'mnist_generator_tfjs' };
+const FALLBACK_META = { z_dim: 64, num_classes: 10 };
+
+let engine = null;
+const waiting = new Map();          // channel -> the newest request not yet started
+let pumping = false;
+
+const post = (message, transfer = []) => self.postMessage(message, transfer);
+const describe = (err) => (err && err.message) || String(err);
+
+self.addEventListener('unhandledrejection', (event) => {
+  post({ type: 'error', fatal: !engine, message: `worker: ${describe(event.reason)}` });
+});
+// Errors from threads a runtime starts would otherwise bubble up to the page as uncaught.
+self.addEventListener('error', (event) => {
+  event.preventDefault();
+  post({ type: 'error', fatal: !engine, message: `worker: ${event.message || 'a runtime thread failed'}` });
+});
+
+self.onmessage = (event) => {
+  const msg = event.data;
+  if (msg.type === 'init') {
+    init(msg).catch((err) => post({ type: 'error', fatal: true, message: describe(err) }));
+    return;
+  }
+  if (msg.type !== 'run' && msg.type !== 'bench') return;
+  const channel = msg.type === 'bench' ? '#bench' : msg.channel;
+  const older = waiting.get(channel);
+  if (older) post({ type: 'dropped', channel, id: older.id });
+  waiting.set(channel, msg);        // a replaced request keeps its place in line: channels take turns
+  pump();
+};
+
+// Give messages already queued a chance to replace what is waiting, then serve the oldest channel. A
+// message to ourselves queues behind them (setTimeout would too, but is clamped to 4 ms when nested).
+const yieldPort = new MessageChannel();
+const yielded = [];
+yieldPort.port1.onmessage = () => yielded.shift()?.();
+const nextTask = () => new Promise((resolve) => {
+  yielded.push(resolve);
+  yieldPort.port2.postMessage(null);
+});
+
+async function pump() {
+  if (pumping || !engine) return;
+  pumping = true;
+  try {
+    while (waiting.size > 0) {
+      await nextTask();
+      const [channel, msg] = waiting.entries().next().value;
+      waiting.delete(channel);
+      try {
+        if (msg.type === 'bench') {
+          post({ type: 'bench', id: msg.id, times: await bench(msg) });
+        } else {
+          const t0 = performance.now();
+          const image = await runRequest(msg, channel);
+          const ms = performance.now() - t0;
+          post({ type: 'result', channel, id: msg.id, image, n: msg.n, ms }, [image.buffer]);
+        }
+      } catch (err) {
+        post({ type: 'error', fatal: false, channel, id: msg.id, message: `inference failed: ${describe(err)}` });
+      }
+    }
+  } finally {
+    pumping = false;
+  }
+}
+
+// A request with `chunk` runs in pieces of that many images, each posted as a 'partial' as soon as it is
+// done (the page's first grid uses it, so digits appear before the whole grid is ready).
+async function runRequest({ z, digits, n, id, chunk }, channel) {
+  if (!chunk || chunk >= n) return engine.run(z, digits, n);
+  let out = null;
+  for (let start = 0; start < n; start += chunk) {
+    const count = Math.min(chunk, n - start);
+    const part = await engine.run(z.subarray(start * engine.zDim, (start + count) * engine.zDim),
+                                  digits.subarray(start, start + count), count);
+    const per = part.length / count;
+    out ??= new Float32Array(n * per);
+    out.set(part, start * per);
+    if (start + count < n) post({ type: 'partial', channel, id, start, count, n, image: part }, [part.buffer]);
+  }
+  return out;
+}
+
+async function bench({ n, warmup = 10, reps = 50 }) {
+  const z = new Float32Array(n * engine.zDim).map(() => Math.random() * 2 - 1);
+  const digits = Int32Array.from({ length: n }, (_, i) => i % engine.numClasses);
+  for (let i = 0; i < warmup; i++) await engine.run(z, digits, n);
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await engine.run(z, digits, n);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+async function fetchOk(url, what) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw new Error(`could not download ${what} (${describe(err)})`);
+  }
+  if (!response.ok) {
+    throw new Error(`${what} is missing: the server answered HTTP ${response.status} for ${url.pathname}`);
+  }
+  return response;
+}
+
+async function importRuntime(file) {
+  const url = new URL(file, VENDOR);
+  try {
+    return await import(url.href);
+  } catch (err) {
+    throw new Error(`could not load the runtime ${url.pathname} (${describe(err)}); ` +
+                    'was `npm run vendor` run in web/?');
+  }
+}
+
+async function init({ runtime, backend, model, threads }) {
+  const t0 = performance.now();
+  const name = model || DEFAULT_MODEL[runtime];
+  const made = runtime === 'tfjs' ? await initTfjs(name, backend, threads) : await initOrt(name, backend, threads);
+  engine = made;
+  post({ type: 'ready', backend: made.label, notes: made.notes, zDim: made.zDim, numClasses: made.numClasses,
+         loadMs: performance.now() - t0 });
+  pump();
+}
+
+// ---------------------------------------------------------------- ONNX Runtime Web
+
+async function initOrt(name, backend, askedThreads) {
+  const notes = [];
+  const modelUrl = new URL(name, MODELS);
+  // The model, its sidecar and the wasm runtime's module download side by side.
+  const useGpu = backend === 'webgpu' || (backend === 'auto' && 'gpu' in navigator);
+  const [bytes, meta, wasmOrt] = await Promise.all([
+    fetchOk(modelUrl, `the model ${name}`).then(async (response) => new Uint8Array(await response.arrayBuffer())),
+    readSidecar(new URL(name.replace(/\.onnx$/, '') + '.json', MODELS), notes),
+    useGpu ? null : importRuntime('ort/ort.wasm.min.mjs'),
+  ]);
+
+  let gpuOrt = null;
+  if (useGpu) {
+    try {
+      if (!('gpu' in navigator)) throw new Error('this browser has no WebGPU');
+      const adapter = await navigator.gpu.requestAdapter();
+      if (!adapter) throw new Error('no WebGPU adapter is available');
+      gpuOrt = await importRuntime('ort/ort.webgpu.min.mjs');
+      configureOrt(gpuOrt, 1);
+      const session = await gpuOrt.InferenceSession.create(bytes, { executionProviders: ['webgpu'] });
+      const made = ortEngine(gpuOrt, session, meta, 'webgpu', notes);
+      await made.run(new Float32Array(made.zDim), new Int32Array(1), 1); // fail here, not on first click
+      return made;
+    } catch (err) {
+      notes.push(`WebGPU did not start (${describe(err)}), so the model runs on wasm instead.`);
+    }
+  }
+  if (gpuOrt) {
+    // The WebGPU build has a wasm backend too, already downloaded: use it rather than fetch another 3.7 MB.
+    try {
+      const session = await gpuOrt.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+      return ortEngine(gpuOrt, session, meta, 'wasm (1 thread)', notes);
+    } catch (err) {
+      notes.push(`The WebGPU build's wasm backend failed too (${describe(err)}).`);
+    }
+  }
+  let threads = 1;
+  if (self.crossOriginIsolated) threads = askedThreads ?? defaultThreads();
+  else if (askedThreads > 1) notes.push(`Asked for ${askedThreads} threads, but threads need a cross-origin isolated page.`);
+  const ort = wasmOrt ?? await importRuntime('ort/ort.wasm.min.mjs');
+  configureOrt(ort, threads);
+  let session;
+  try {
+    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+  } catch (err) {
+    throw new Error(`the model ${name} could not be read (${describe(err)})`);
+  }
+  if (!self.crossOriginIsolated) notes.push('This page is not cross-origin isolated, so wasm runs on one thread.');
+  return ortEngine(ort, session, meta, `wasm (${threads} thread${threads === 1 ? '' : 's'})`, notes);
+}
+
+/** ONNX Runtime's wasm threads on a cross-origin isolated page: half the cores (rounded up), at most 4,
+ *  which leaves the page and the browser a core; `?threads=N` overrides it. */
+function defaultThreads() {
+  return Math.max(1, Math.min(4, Math.ceil((navigator.hardwareConcurrency || 1) / 2)));
+}
+
+function configureOrt(ort, threads) {
+  ort.env.wasm.wasmPaths = new URL('ort/', VENDOR).href;
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.proxy = false;     // we already are in a worker
+  ort.env.logLevel = 'error';
+}
+
+async function readSidecar(url, notes) {
+  try {
+    const response = await fetch(url);
+    if (response.ok) return await response.json();
+  } catch (err) { /* fall through to the defaults */ }
+  notes.push(`No ${url.pathname.split('/').pop()} beside the model; assuming z_dim 64 and 10 classes.`);
+  return FALLBACK_META;
+}
+
+function ortEngine(ort, session, meta, label, notes) {
+  for (const input of ['z', 'digit']) {
+    if (!session.inputNames.includes(input)) {
+      throw new Error(`the model has inputs [${session.inputNames}], not z and digit`);
+    }
+  }
+  const output = session.outputNames.includes('image') ? 'image' : session.outputNames[0];
+  const zDim = meta.z_dim, numClasses = meta.num_classes;
+  return {
+    label, notes, zDim, numClasses,
+    async run(z, digits, n) {
+      const feeds = {
+        z: new ort.Tensor('float32', z, [n, zDim]),
+        digit: new ort.Tensor('int64', BigInt64Array.from(digits, (d) => BigInt(d)), [n]),
+      };
+      const result = await session.run(feeds, [output]);
+      const tensor = result[output];
+      const data = tensor.data;
+      const image = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+      tensor.dispose?.();
+      return image;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- TensorFlow.js
+
+async function initTfjs(name, backend, askedThreads) {
+  const notes = [];
+  if (askedThreads) notes.push('TF.js chooses its own thread count (half the cores, at most 4); threads= is ignored.');
+  await importRuntime('tfjs/tf.es2017.min.js');
+  const tf = self.tf;
+  tf.enableProdMode();
+  const wanted = backend === 'auto' ? ['wasm', 'webgl', 'cpu'] : [backend, ...['wasm', 'webgl', 'cpu'].filter((b) => b !== backend)];
+  let chosen = null;
+  for (const candidate of wanted) {
+    try {
+      if (candidate === 'wasm') {
+        await importRuntime('tfjs/tf-backend-wasm.es2017.min.js');
+        // Threads (cross-origin isolated pages only) are TF.js's own choice: half the cores, at most 4; its
+        // wasm build starts that many with the module and cannot add more later.
+        tf.wasm.setWasmPaths(new URL('tfjs/', VENDOR).href);
+      }
+      if (candidate === 'webgl' && typeof OffscreenCanvas === 'undefined') throw new Error('no OffscreenCanvas');
+      if (await tf.setBackend(candidate)) {
+        await tf.ready();
+        chosen = candidate;
+        break;
+      }
+      throw new Error('it did not initialise');
+    } catch (err) {
+      notes.push(`TF.js ${candidate} backend unavailable (${describe(err)}).`);
+    }
+  }
+  if (!chosen) throw new Error('no TF.js backend could start');
+  if (backend !== 'auto' && chosen !== backend) notes.push(`Asked for ${backend}, running on ${chosen}.`);
+
+  const base = new URL(`${name}/`, MODELS);
+  const manifestUrl = new URL('manifest.json', base);
+  const manifest = await (await fetchOk(manifestUrl, `the TF.js model ${name}`)).json();
+  const variants = [];
+  for (const variant of manifest.variants) {
+    const url = new URL(variant.path, base);
+    let model;
+    try {
+      model = await tf.loadGraphModel(url.href);
+    } catch (err) {
+      throw new Error(`the TF.js model ${variant.path} could not be read (${describe(err)})`);
+    }
+    variants.push({ batch: variant.batch, model });
+  }
+  variants.sort((a, b) => (a.batch ?? Infinity) - (b.batch ?? Infinity));
+  const zDim = manifest.z_dim, numClasses = manifest.num_classes;
+  const nhwc = manifest.layout === 'NHWC';
+
+  // A model converted with a dynamic batch takes any n; fixed-batch variants get the smallest one that
+  // fits (padded with zeros), or chunks of the largest.
+  const pick = (count) => variants.find((v) => v.batch === null || v.batch >= count) ?? variants[variants.length - 1];
+
+  const threads = chosen === 'wasm' && tf.wasm.getThreadsCount ? tf.wasm.getThreadsCount() : null;
+  return {
+    label: `tfjs-${chosen}` + (threads ? ` (${threads} thread${threads === 1 ? '' : 's'})` : ''), notes, zDim, numClasses,
+    async run(z, digits, n) {
+      let out = null, done = 0;
+      while (done < n) {
+        const { batch, model } = pick(n - done);
+        const size = batch ?? n - done;
+        const take = Math.min(size, n - done);
+        const zChunk = new Float32Array(size * zDim);
+        zChunk.set(z.subarray(done * zDim, (done + take) * zDim));
+        const dChunk = new Int32Array(size);
+        dChunk.set(digits.subarray(done, done + take));
+        const image = tf.tidy(() => {
+          const y = model.execute({ z: tf.tensor2d(zChunk, [size, zDim]), digit: tf.tensor1d(dChunk, 'int32') });
+          return nhwc ? tf.transpose(y, [0, 3, 1, 2]) : y;
+        });
+        const data = await image.data();
+        image.dispose();
+        const per = data.length / size;
+        out ??= new Float32Array(n * per);
+        out.set(data.subarray(0, take * per), done * per);
+        done += take;
+      }
+      return out;
+    },
+  };
+}

@@ -279,7 +279,7 @@ def test_ort_page_draws_what_pytorch_draws(tab, site, generator):
     logged = len(server.request_log)
     tab.open("?seed=7").wait_idle()
     tab.assert_clean()
-    threads = max(1, min(4, math.ceil(tab.js("navigator.hardwareConcurrency") / 2)))   # the default policy
+    threads = max(1, min(4, tab.js("navigator.hardwareConcurrency")))   # the default policy: a thread per core, <= 4
     assert tab.js("crossOriginIsolated") is True
     assert tab.js("mnistDemo.backend") == f"wasm ({threads} thread{'' if threads == 1 else 's'})"
     assert tab.page.inner_text("#backend") == tab.js("mnistDemo.backend")

@@ -24,7 +24,7 @@ from web.serve import SITE, serve_in_thread
 SETUPS = [
     # (label, query, cross-origin isolated?)
     ("ONNX Runtime Web, COOP/COEP", "", True),
-    ("ONNX Runtime Web, COOP/COEP, 2 thr", "threads=2", True),
+    ("ONNX Runtime Web, COOP/COEP, 1 thr", "threads=1", True),
     ("ONNX Runtime Web, no COOP/COEP", "", False),
     ("TF.js, COOP/COEP", "runtime=tfjs", True),
     ("TF.js, no COOP/COEP", "runtime=tfjs", False),

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ganlab.checkpoint import CheckpointError, load_release, save_release
 from ganlab.data import DataError, load_mnist, to_unit_range

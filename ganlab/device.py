@@ -1,6 +1,5 @@
 """Where the work runs and how reproducible it is."""
 import contextlib
-import os
 
 import torch
 
@@ -30,6 +29,3 @@ def autocast(device: torch.device, precision: str):
         raise SystemExit(f"error: unknown precision {precision!r}; use fp32 or bf16")
     return contextlib.nullcontext()
 
-
-def cpu_threads() -> int:
-    return int(os.environ.get("OMP_NUM_THREADS", 0)) or torch.get_num_threads()

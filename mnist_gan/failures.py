@@ -23,18 +23,28 @@ from mnist_gan.train import Trainer, parse_args
 OUT = REPO_ROOT / "notes" / "images" / "failures"
 
 
-def run(flags: list[str], steps: int, seed: int = 0, prepare=None) -> tuple[Trainer, list[dict]]:
-    """Train `steps` steps with the given flags; returns the trainer and per-step statistics."""
+def build(flags: list[str], seed: int = 0, prepare=None) -> Trainer:
+    """A fresh trainer (no EMA, so pictures show G itself); `prepare(trainer)` may alter it first."""
     trainer = Trainer(parse_args([*flags, "--seed", str(seed), "--ema", "0"]))
     if prepare:
         prepare(trainer)
+    return trainer
+
+
+def train_on(trainer: Trainer, steps: int) -> list[dict]:
+    """Train `steps` more steps; returns the per-step statistics."""
     history = []
-    for step in range(steps):
-        real, y = trainer.data.batch(step)
+    for _ in range(steps):
+        real, y = trainer.data.batch(trainer.step)
         stats = trainer.train_step(real, y)
         history.append({k: float(v) for k, v in stats.items()})
         trainer.step += 1
-    return trainer, history
+    return history
+
+
+def run(flags: list[str], steps: int, seed: int = 0, prepare=None) -> tuple[Trainer, list[dict]]:
+    trainer = build(flags, seed, prepare)
+    return trainer, train_on(trainer, steps)
 
 
 @torch.no_grad()
@@ -55,8 +65,9 @@ def checkerboard():
     """Transposed convolution with kernel 3, stride 2 vs nearest-neighbour upsampling + convolution."""
     figures = {}
     for mode in ("transposed3", "nearest"):
+        trainer = build(["--upsample", mode])
         for steps in (0, 300):
-            trainer, _ = run(["--upsample", mode], steps)
+            train_on(trainer, steps - trainer.step)
             images = grid_of(trainer)
             shown = images[:20]
             if steps == 0:  # untrained outputs vary by ~1e-2: stretch each image's contrast to see the pattern
@@ -105,11 +116,10 @@ def tanh_saturation():
             for m in trainer.G.modules():
                 if isinstance(m, (nn.Conv2d, nn.Linear, nn.Embedding)):
                     nn.init.normal_(m.weight, 0.0, std)
-        trainer, history = run([], 0, prepare=big_init)
-        with torch.no_grad():
-            start = grid_of(trainer)
+        trainer = build([], prepare=big_init)
+        start = grid_of(trainer)
         figures[f"std{std}_saturated_share_at_init"] = float((start.abs() > 0.99).float().mean())
-        trainer, history = run([], 400, prepare=big_init)
+        history = train_on(trainer, 400)
         images = grid_of(trainer)
         figures[f"std{std}_saturated_share_after_400"] = float((images.abs() > 0.99).float().mean())
         figures[f"std{std}_d_fake_last50"] = mean(history, "d_fake")

@@ -95,20 +95,21 @@ def fetch(url: str, gzip_ok: bool = False):
         return e.code, e.headers, e.read()
 
 
-@pytest.fixture(scope="module")
-def site():
-    server, base = serve_in_thread(isolation=True)
+def _running_site(isolation: bool):
+    server, base = serve_in_thread(isolation=isolation)
     yield server, base
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="module")
+def site():
+    yield from _running_site(isolation=True)
 
 
 @pytest.fixture(scope="module")
 def plain_site():
-    server, base = serve_in_thread(isolation=False)
-    yield server, base
-    server.shutdown()
-    server.server_close()
+    yield from _running_site(isolation=False)
 
 
 def test_server_types_headers_and_refusals(site, plain_site):

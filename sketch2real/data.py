@@ -1,0 +1,332 @@
+"""Faces and shoes/handbags as uint8 tensors, decoded once and cached.
+
+The shared datasets store every picture as JPEG/PNG bytes, which take seconds to decode. The first load
+decodes them all and writes the pixels to data/cache/ (git-ignored); later loads read that file back, and
+a changed source (another size or modification time) gets a fresh cache.
+
+Where the data comes from (like ganlab.data): --data-dir, which may be the .npz itself, a folder holding
+it, or a folder of image files; without --data-dir, ../shared/data beside the repository.
+
+    from sketch2real.data import load_faces, load_shoes_bags
+    faces = load_faces("train")                                  # uint8 [15223, 3, 64, 64]
+    edges, photos = load_shoes_bags("test", kind="shoes")        # uint8 [200, 1, 128, 128], [200, 3, 128, 128]
+"""
+import hashlib
+import io
+import re
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from ganlab.data import REPO_ROOT, SHARED_DATA, DataError, _load_npz, resolve_data_file
+
+FACES_SUBDIR, FACES_FILE, FACE_SIZE = "faces_celeba", "faces_64_jpg.npz", 64
+SHOES_SUBDIR, SHOES_FILE, SHOE_SIZE = "shoes_bags_edges", "shoes_bags_edges_128.npz", 128
+CACHE_DIR = REPO_ROOT / "data" / "cache"
+CACHE_VERSION = 1  # bump when decoding changes, so old caches are not reused
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
+FOLDER_TEST_SHARE = 0.05  # an image folder has no held-out list: this share of it becomes the test split
+KINDS = {"all": None, "shoes": 0, "bags": 1}
+
+
+class DataWarning(UserWarning):
+    """Something in the data was skipped; loading went on without it."""
+
+
+def _check_split(split: str) -> str:
+    if split not in ("train", "test", "val"):
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    return "test" if split == "val" else split
+
+
+# --------------------------------------------------------------------------------------------------
+# Public loaders
+
+
+def load_faces(split: str = "train", data_dir=None, cache_dir=CACHE_DIR) -> torch.Tensor:
+    """Aligned faces as uint8 [N, 3, 64, 64].
+
+    From the shared npz, 'test' is its 500 held-out faces (test_index) and 'train' all the others. From a
+    folder of images (any size, grey or with alpha: they are converted and centre-cropped to 64x64) a
+    fixed 5 % of the files, chosen by a hash of their names, is the test split."""
+    split = _check_split(split)
+    source = _find_source(data_dir, FACES_SUBDIR, FACES_FILE)
+    if source.is_dir():
+        arrays = _cached(source, "faces", lambda: _decode_face_folder(source), cache_dir)
+    else:
+        arrays = _cached(source, "faces", lambda: _decode_face_npz(source), cache_dir)
+    _warn_skipped(arrays["skipped"], source)
+    chosen = arrays["is_test"] == (split == "test")
+    if not chosen.any():
+        hint = "; an image folder needs at least 2 images to have both splits" if source.is_dir() else ""
+        raise DataError(f"{source} gives no {split} faces ({len(chosen)} readable in all){hint}")
+    return torch.from_numpy(arrays["images"][chosen])
+
+
+def load_shoes_bags(split: str = "train", data_dir=None, kind: str = "all",
+                    cache_dir=CACHE_DIR) -> tuple[torch.Tensor, torch.Tensor]:
+    """Edge maps and their photos: (edges uint8 [N, 1, 128, 128], photos uint8 [N, 3, 128, 128]).
+
+    Edges are black lines on white, as in the file. 'test' is the source's validation split (400 pairs).
+    `kind` is 'shoes', 'bags' or 'all'. The shared file carries no label, but its source numbered the
+    shoes first in each split (train 1-1000, val 1-200; checked by eye on all 2 400 photos), so the label
+    is known for that layout. A folder of pix2pix-style side-by-side pairs (photo and edges in either
+    order, told apart automatically) works too; its train/ and val/ (or test/) subfolders are the splits,
+    else a fixed 5 % of the files is the test split."""
+    split = _check_split(split)
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {sorted(KINDS)}, not {kind!r}")
+    source = _find_source(data_dir, SHOES_SUBDIR, SHOES_FILE)
+    if source.is_dir():
+        arrays = _cached(source, "shoes_bags", lambda: _decode_pair_folder(source), cache_dir)
+    else:
+        arrays = _cached(source, "shoes_bags", lambda: _decode_shoes_npz(source), cache_dir)
+    _warn_skipped(arrays["skipped"], source)
+    chosen = arrays["is_test"] == (split == "test")
+    if KINDS[kind] is not None:
+        if (arrays["kind"][chosen] < 0).any():
+            raise DataError(f"{source} does not tell shoes from handbags (only the shared file's layout "
+                            "does); use kind='all', or put the shoes and the bags in separate folders")
+        chosen &= arrays["kind"] == KINDS[kind]
+    if not chosen.any():
+        raise DataError(f"{source} gives no {split} pairs of kind {kind!r}")
+    return torch.from_numpy(arrays["edges"][chosen]), torch.from_numpy(arrays["photos"][chosen])
+
+
+# --------------------------------------------------------------------------------------------------
+# Finding the data
+
+
+def _find_source(data_dir, subdir: str, filename: str) -> Path:
+    """The npz file or image folder to read, or a DataError that says what to pass instead."""
+    if data_dir is None:
+        found = resolve_data_file(None, subdir, filename)
+        if found is None:
+            raise DataError(f"{filename} was not found in {SHARED_DATA / subdir}; pass --data-dir with the "
+                            f"{filename} file, a folder holding it, or a folder of image files")
+        return found
+    path = Path(data_dir).expanduser()
+    if not path.exists():
+        raise DataError(f"--data-dir {path} does not exist")
+    if path.is_dir() and not (path / filename).is_file() and not (path / subdir / filename).is_file():
+        return path  # a folder of images; _image_files checks that it has some
+    return resolve_data_file(path, subdir, filename)
+
+
+def _image_files(folder: Path) -> list[Path]:
+    """Image files anywhere under `folder`, sorted; DataError when there are none."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    if not files:
+        what = "is empty" if not any(folder.iterdir()) else "holds no image files"
+        raise DataError(f"--data-dir {folder} {what}; it should hold the .npz file or images "
+                        f"({', '.join(sorted(IMAGE_SUFFIXES))})")
+    return files
+
+
+def _test_by_name(names: list[str], share: float = FOLDER_TEST_SHARE) -> np.ndarray:
+    """A fixed test split for a folder: files whose name hashes below `share` (so adding files never moves
+    an old one between splits), and at least one file when there are two or more."""
+    fraction = np.array([zlib.crc32(n.encode()) / 2 ** 32 for n in names])
+    if len(names) < 2:
+        return np.zeros(len(names), dtype=bool)  # a lone image is for training
+    is_test = fraction < share
+    if not is_test.any():
+        is_test[fraction.argmin()] = True
+    return is_test
+
+
+# --------------------------------------------------------------------------------------------------
+# Decoding
+
+
+def _fit(image: Image.Image, size: int, mode: str) -> np.ndarray:
+    """A PIL image -> uint8 [C, size, size] in `mode` ('RGB' or 'L').
+
+    Odd pictures are converted rather than refused: transparency is laid on white paper, 16-bit grey is
+    scaled to 8 bits, and anything not size x size is centre-cropped to a square and resized."""
+    if image.mode in ("I", "I;16", "I;16B", "F"):
+        pixels = np.asarray(image, dtype=np.float64)
+        image = Image.fromarray((pixels * (255 / max(pixels.max(), 255))).astype(np.uint8))
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA"))
+    image = image.convert(mode)
+    if image.size != (size, size):
+        image = ImageOps.fit(image, (size, size), Image.Resampling.LANCZOS)
+    pixels = np.asarray(image, dtype=np.uint8)
+    return pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
+
+
+def _decode(data, size: int, mode: str) -> np.ndarray:
+    """Image bytes (a file object) or a path -> uint8 [C, size, size]; raises on a broken file."""
+    with Image.open(data) as image:
+        image.load()  # JPEG/PNG decode lazily; this makes a truncated file fail here, inside the caller's try
+        return _fit(image, size, mode)
+
+
+def _decode_many(items, size: int, mode: str, what: str, decode=_decode) -> tuple[np.ndarray, np.ndarray, list]:
+    """Decode (name, data) pairs: (images [M, C, size, size], positions decoded, names skipped).
+
+    An unreadable picture is skipped, not fatal, as long as some are readable."""
+    images, ok, skipped = [], [], []
+    for i, (name, data) in enumerate(items):
+        try:
+            images.append(decode(data, size, mode))
+            ok.append(i)
+        except Exception as e:  # PIL raises OSError, ValueError, SyntaxError... for broken files
+            skipped.append(f"{name} ({type(e).__name__}: {str(e)[:80]})")
+    if not images:
+        example = f"; the first: {skipped[0]}" if skipped else ""
+        raise DataError(f"none of the {len(skipped)} {what} could be read{example}")
+    return np.stack(images), np.array(ok, dtype=np.int64), skipped
+
+
+def _npz_blobs(buffer: np.ndarray, offsets: np.ndarray, path: Path, key: str):
+    if offsets.ndim != 1 or len(offsets) < 2 or offsets[0] < 0 or offsets[-1] > len(buffer) \
+            or (np.diff(offsets) < 0).any():
+        raise DataError(f"{path}: the offsets for {key} do not index its {len(buffer)} bytes")
+    for i in range(len(offsets) - 1):
+        yield i, memoryview(buffer[offsets[i]:offsets[i + 1]])
+
+
+def _decode_face_npz(path: Path) -> dict:
+    d = _load_npz(path, ["jpg", "offsets", "test_index"])
+    n = len(d["offsets"]) - 1
+    test_index = d["test_index"].astype(np.int64)
+    if ((test_index < 0) | (test_index >= n)).any():
+        raise DataError(f"{path}: test_index points outside its {n} faces")
+    items = ((f"face {i}", io.BytesIO(v)) for i, v in _npz_blobs(d["jpg"], d["offsets"], path, "jpg"))
+    images, ok, skipped = _decode_many(items, FACE_SIZE, "RGB", f"faces in {path.name}")
+    return {"images": images, "is_test": np.isin(ok, test_index), "skipped": np.array(skipped, dtype=str)}
+
+
+def _decode_face_folder(folder: Path) -> dict:
+    files = _image_files(folder)
+    names = [f.relative_to(folder).as_posix() for f in files]
+    images, ok, skipped = _decode_many(zip(names, files), FACE_SIZE, "RGB", f"images in {folder}")
+    return {"images": images, "is_test": _test_by_name([names[i] for i in ok]),
+            "skipped": np.array(skipped, dtype=str)}
+
+
+def _shoe_or_bag(names: np.ndarray, is_test: np.ndarray) -> np.ndarray:
+    """0 shoe, 1 handbag, -1 unknown. Only the shared file's layout is known: train/1..2000 and
+    val/1..400, with the shoes in the first half of each (see load_shoes_bags)."""
+    numbers = np.array([int(m.group(1)) if (m := re.search(r"(\d+)_AB\.\w+$", str(n))) else -1
+                        for n in names])
+    kind = np.full(len(names), -1, dtype=np.int8)
+    counts = {False: int((~is_test).sum()), True: int(is_test.sum())}
+    if counts != {False: 2000, True: 400}:
+        return kind
+    for test, count in counts.items():
+        part = is_test == test
+        if sorted(numbers[part]) != list(range(1, count + 1)):
+            return np.full(len(names), -1, dtype=np.int8)
+        kind[part] = (numbers[part] > count // 2).astype(np.int8)
+    return kind
+
+
+def _decode_shoes_npz(path: Path) -> dict:
+    d = _load_npz(path, ["photo_jpg", "photo_offsets", "edges_png", "edges_offsets", "split", "name"])
+    n = len(d["split"])
+    if len(d["photo_offsets"]) != n + 1 or len(d["edges_offsets"]) != n + 1 or len(d["name"]) != n:
+        raise DataError(f"{path}: split has {n} entries but the photo/edges offsets or names disagree")
+    what = f"pairs in {path.name}"
+    photo_items = ((f"photo of {d['name'][i]}", io.BytesIO(v))
+                   for i, v in _npz_blobs(d["photo_jpg"], d["photo_offsets"], path, "photo_jpg"))
+    edge_items = ((f"edges of {d['name'][i]}", io.BytesIO(v))
+                  for i, v in _npz_blobs(d["edges_png"], d["edges_offsets"], path, "edges_png"))
+    photos, ok_photos, skipped_photos = _decode_many(photo_items, SHOE_SIZE, "RGB", what)
+    edges, ok_edges, skipped_edges = _decode_many(edge_items, SHOE_SIZE, "L", what)
+    both = np.intersect1d(ok_photos, ok_edges)  # a pair with either half broken is skipped whole
+    is_test = d["split"] == 1
+    return {"photos": photos[np.isin(ok_photos, both)], "edges": edges[np.isin(ok_edges, both)],
+            "is_test": is_test[both], "kind": _shoe_or_bag(d["name"], is_test)[both],
+            "skipped": np.array(skipped_photos + skipped_edges, dtype=str)}
+
+
+def _decode_side_by_side(file: Path, size: int, mode: str) -> np.ndarray:
+    """One pix2pix-style pair file -> uint8 [6, size, size]: its left half's RGB, then its right half's."""
+    with Image.open(file) as image:
+        image.load()
+        w, h = image.size
+        if w != 2 * h:
+            raise ValueError(f"{w}x{h} is not two squares side by side")
+        left, right = image.crop((0, 0, h, h)), image.crop((h, 0, w, h))
+        return np.concatenate([_fit(left, size, mode), _fit(right, size, mode)])
+
+
+def _decode_pair_folder(folder: Path) -> dict:
+    """Side-by-side pairs (pix2pix's edges2shoes layout): each file is [photo | edges] or [edges | photo]."""
+    files = _image_files(folder)
+    names = [f.relative_to(folder).as_posix() for f in files]
+    pairs, ok, skipped = _decode_many(zip(names, files), SHOE_SIZE, "RGB", f"side-by-side pairs in {folder}",
+                                      decode=_decode_side_by_side)
+    left, right = pairs[:, :3], pairs[:, 3:]
+    # Edge maps are mostly white paper, photos much less so: a vote over the folder decides the order.
+    white = (left > 230).all(1).mean((1, 2)) - (right > 230).all(1).mean((1, 2))
+    photos, edges = (right, left) if np.median(white) > 0 else (left, right)
+    grey = edges.astype(np.float32).transpose(0, 2, 3, 1) @ np.array([0.299, 0.587, 0.114], np.float32)
+    ok_names = [names[i] for i in ok]
+    top = [name.split("/")[0] if "/" in name else "" for name in ok_names]
+    if "train" in top and ("val" in top or "test" in top):  # pix2pix's own train/ and val/ folders
+        is_test = np.array([t in ("val", "test") for t in top])
+    else:
+        is_test = _test_by_name(ok_names)
+    return {"photos": np.ascontiguousarray(photos), "edges": grey.round().astype(np.uint8)[:, None],
+            "is_test": is_test, "kind": np.full(len(ok), -1, dtype=np.int8),  # no labels in a folder
+            "skipped": np.array(skipped, dtype=str)}
+
+
+def _warn_skipped(skipped: np.ndarray, source: Path) -> None:
+    if len(skipped):
+        listed = "; ".join(skipped[:5]) + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+        warnings.warn(f"skipped {len(skipped)} unreadable image(s) in {source}: {listed}", DataWarning,
+                      stacklevel=3)
+
+
+# --------------------------------------------------------------------------------------------------
+# The cache
+
+
+def _fingerprint(source: Path) -> str:
+    """Changes whenever the source does: its path plus size and modification time (of every image file,
+    for a folder)."""
+    source = source.resolve()
+    parts = [str(CACHE_VERSION), str(source)]
+    files = [source] if source.is_file() else _image_files(source)
+    for f in files:
+        stat = f.stat()
+        parts.append(f"{f.relative_to(source) if f != source else ''}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _cached(source: Path, tag: str, decode, cache_dir) -> dict:
+    """decode()'s arrays, from cache_dir when a cache of this very source exists (None: no caching)."""
+    if cache_dir is None:
+        return decode()
+    cache_dir = Path(cache_dir)
+    stem = f"{tag}-{source.stem}"
+    path = cache_dir / f"{stem}-{_fingerprint(source)}.npz"
+    if path.is_file():
+        try:
+            with np.load(path) as d:
+                return {k: d[k] for k in d.files}
+        except Exception:
+            pass  # a damaged cache (say, an interrupted write on another tool) is rebuilt below
+    arrays = decode()
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for old in cache_dir.glob(f"{stem}-*.npz"):  # caches of an older version of this source
+            if re.fullmatch(rf"{re.escape(stem)}-[0-9a-f]{{16}}(\.partial)?\.npz", old.name):
+                old.unlink(missing_ok=True)
+        partial = path.with_name(path.stem + ".partial.npz")
+        np.savez(partial, **arrays)  # uncompressed: loading it back is a plain read
+        partial.replace(path)  # atomic, so a reader never sees half a cache
+    except OSError as e:
+        warnings.warn(f"could not write the data cache {path} ({e}); the next load decodes again",
+                      DataWarning, stacklevel=3)
+    return arrays

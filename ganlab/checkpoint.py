@@ -91,16 +91,20 @@ def check_same_model(saved: dict, wanted: dict, path) -> None:
                               "pass the same model flags or start a new --out folder")
 
 
-def rng_state(noise_generator: torch.Generator) -> dict:
-    state = {"torch_cpu": torch.get_rng_state(), "noise": noise_generator.get_state()}
+def rng_state(noise_generator: torch.Generator | None = None) -> dict:
+    """The global torch RNGs and, when a loop keeps its own, that generator's state."""
+    state = {"torch_cpu": torch.get_rng_state()}
+    if noise_generator is not None:
+        state["noise"] = noise_generator.get_state()
     if torch.cuda.is_available():
         state["torch_cuda"] = torch.cuda.get_rng_state_all()
     return state
 
 
-def restore_rng_state(state: dict, noise_generator: torch.Generator) -> None:
+def restore_rng_state(state: dict, noise_generator: torch.Generator | None = None) -> None:
     torch.set_rng_state(state["torch_cpu"])
-    noise_generator.set_state(state["noise"])
+    if noise_generator is not None:
+        noise_generator.set_state(state["noise"])
     if "torch_cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["torch_cuda"])
 

@@ -64,15 +64,7 @@ def project_images_per_s(args, extra_flags: list[str]) -> float:
                         "--d-width", str(args.d_width), *extra_flags]
                        + (["--data-dir", args.data_dir] if args.data_dir else []))
     trainer = Trainer(targs)
-    step_no = 0
-
-    def step():
-        nonlocal step_no
-        real, labels = trainer.data.batch(step_no)
-        trainer.train_step(real, labels)
-        step_no += 1
-
-    return time_loop(step, args.warmup, args.seconds, args.batch_size, sync_for(trainer.device))
+    return time_loop(trainer.train_step, args.warmup, args.seconds, args.batch_size, sync_for(trainer.device))
 
 
 def sync_for(device):

@@ -35,8 +35,7 @@ def train_on(trainer: Trainer, steps: int) -> list[dict]:
     """Train `steps` more steps; returns the per-step statistics."""
     history = []
     for _ in range(steps):
-        real, y = trainer.data.batch(trainer.step)
-        stats = trainer.train_step(real, y)
+        stats = trainer.train_step()
         history.append({k: float(v) for k, v in stats.items()})
         trainer.step += 1
     return history

@@ -85,18 +85,25 @@ class Discriminator(nn.Module):
 
     def __init__(self, num_classes: int = 10, width: int = 64, norm: str = "none"):
         super().__init__()
-        if norm not in ("none", "batch"):
-            raise ValueError(f"unknown discriminator norm {norm!r}; use none or batch")
+        if norm not in ("none", "batch", "spectral"):
+            raise ValueError(f"unknown discriminator norm {norm!r}; use none, batch or spectral")
         self.num_classes = num_classes
         self.features = nn.Sequential(
             nn.Conv2d(1, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),          # 28 -> 14
-            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=norm == "none"),              # 14 -> 7
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=norm != "batch"),             # 14 -> 7
             nn.BatchNorm2d(2 * width) if norm == "batch" else nn.Identity(),
             nn.LeakyReLU(0.2, inplace=True), nn.Flatten())
         feat_dim = 2 * width * 7 * 7
         self.score = nn.Linear(feat_dim, 1)
         self.class_embed = nn.Embedding(num_classes, feat_dim) if num_classes else None
         self.apply(init_weights)
+        if norm == "spectral":
+            # Spectral normalisation (Miyato et al. 2018): every weight is divided by its largest singular
+            # value, so no layer can stretch its input by more than 1 and D stays smooth. One power-iteration
+            # step per forward pass estimates it; nothing depends on the other images in the batch.
+            for m in self.modules():
+                if isinstance(m, (nn.Conv2d, nn.Linear, nn.Embedding)):
+                    nn.utils.parametrizations.spectral_norm(m)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = self.features(x)

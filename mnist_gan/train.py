@@ -20,7 +20,8 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 
 from ganlab import checkpoint as ckpt
-from ganlab.data import DataError, DeviceBatches, load_mnist
+from ganlab.data import DataError, DeviceBatches, load_mnist, to_unit_range
+from ganlab.metrics import frechet_distance
 from ganlab.device import autocast, pick_device, seed_everything
 from ganlab.plotting import plot_training, save_grid
 from ganlab.training import MetricsLog, NonFiniteGuard, NonFiniteLossError, progress
@@ -43,9 +44,7 @@ def parse_args(argv=None):
     g.add_argument("--width", type=int, default=32, help="generator channels at 14x14")
     g.add_argument("--d-width", type=int, default=32, help="discriminator channels at 14x14")
     g.add_argument("--upsample", default="nearest", choices=["nearest", "transposed", "transposed3"])
-    g.add_argument("--d-norm", default="none", choices=["none", "batch"], help="normalisation in D")
-    g.add_argument("--d-eval-in-g-step", action="store_true",
-                   help="put D in eval() mode during the G step: reproduces the BatchNorm trap (notes/04_failures.md)")
+    g.add_argument("--d-norm", default="none", choices=["none", "batch", "spectral"], help="normalisation in D")
     g = p.add_argument_group("optimisation")
     g.add_argument("--steps", type=int, default=10000, help="training steps (one D and one G update each)")
     g.add_argument("--minutes", type=float, default=None, help="also stop after this much training time")
@@ -57,6 +56,27 @@ def parse_args(argv=None):
                    help="G minimises -log D(G(z)) (non-saturating) or log(1 - D(G(z))) (the original minimax)")
     g.add_argument("--ema", type=float, default=0.999, help="decay of the generator's weight average (0: off)")
     g.add_argument("--seed", type=int, default=0)
+    g = p.add_argument_group("balancing the game (the experiments in notes/experiments/ use these)")
+    g.add_argument("--schedule", default="both", choices=["both", "loser", "streak"],
+                   help="both: D and G step every batch; loser: only the network that lost the batch steps "
+                        "(D wins when it classifies more than half of real+fake correctly); streak: both step, "
+                        "but after --streak-k wins in a row by one network only the other steps for --streak-m batches")
+    g.add_argument("--streak-k", type=int, default=5, help="wins in a row that start a catch-up phase")
+    g.add_argument("--streak-m", type=int, default=3, help="batches in a catch-up phase")
+    g.add_argument("--d-steps", type=int, default=1, help="discriminator steps (each on a new batch) per generator step")
+    g.add_argument("--d-pretrain", type=int, default=0, help="steps of D alone against the untrained G before the game")
+    g.add_argument("--real-label", type=float, default=1.0, help="D's target for real images; 0.9 = one-sided label smoothing")
+    g.add_argument("--instance-noise", type=float, default=0.0,
+                   help="std of Gaussian noise added to every image D sees, fading linearly to 0 over --noise-steps")
+    g.add_argument("--noise-steps", type=int, default=2000, help="steps over which --instance-noise fades out")
+    g.add_argument("--d-batches", default="joint", choices=["joint", "separate"],
+                   help="D sees real and fake in one forward pass (joint) or two (separate, the DCGAN tutorial way)")
+    g.add_argument("--d-eval-in-g-step", action="store_true",
+                   help="put D in eval() mode during the G step: the BatchNorm trap (notes/experiments/bn_trap.md)")
+    g.add_argument("--freeze-d", action=argparse.BooleanOptionalAction, default=True,
+                   help="requires_grad_(False) on D during G's step, so no gradients are computed for D's weights")
+    g.add_argument("--detach-fake", action=argparse.BooleanOptionalAction, default=True,
+                   help="detach() the fakes in D's step, so D's loss does not backpropagate into G")
     g = p.add_argument_group("speed")
     g.add_argument("--device", default="auto", help="auto, cpu or cuda")
     g.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
@@ -64,20 +84,34 @@ def parse_args(argv=None):
     g.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
                    help="NHWC memory layout (faster convolutions on CPU and on tensor cores)")
     g.add_argument("--compile", action="store_true", help="torch.compile the models (worth it on CUDA)")
+    g.add_argument("--clock", default="wall", choices=["wall", "cpu"],
+                   help="what --minutes and train_seconds count: wall-clock time, or this process's CPU time "
+                        "(fair budgets for single-threaded runs that share a machine)")
     g = p.add_argument_group("logging")
     g.add_argument("--log-every", type=int, default=50)
     g.add_argument("--sample-every", type=int, default=500)
-    g.add_argument("--eval-every", type=int, default=250, help="conditional accuracy by the classifier (0: off)")
+    g.add_argument("--eval-every", type=int, default=250,
+                   help="conditional accuracy and Fréchet distance by the classifier (0: off)")
+    g.add_argument("--eval-samples", type=int, default=1000, help="generated digits per evaluation")
     g.add_argument("--ckpt-every", type=int, default=500)
     g.add_argument("--keep", type=int, default=3, help="checkpoints kept")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--debug-nan-at-step", type=int, default=None, help=argparse.SUPPRESS)  # tests the NaN guard
     args = p.parse_args(argv)
-    for name in ("steps", "batch_size", "log_every", "ckpt_every", "keep", "z_dim", "width", "d_width"):
+    for name in ("steps", "batch_size", "log_every", "ckpt_every", "keep", "z_dim", "width", "d_width",
+                 "streak_k", "streak_m", "d_steps", "noise_steps"):
         if getattr(args, name) <= 0:
             p.error(f"--{name.replace('_', '-')} must be positive")
+    if args.eval_samples < 20:
+        p.error("--eval-samples must be at least 20 (two per digit for a covariance)")
     if not 0 <= args.ema < 1:
         p.error("--ema must be in [0, 1)")
+    if not 0.5 < args.real_label <= 1:
+        p.error("--real-label must be in (0.5, 1]")
+    if args.instance_noise < 0 or args.d_pretrain < 0:
+        p.error("--instance-noise and --d-pretrain must not be negative")
+    if args.schedule != "both" and args.d_steps != 1:
+        p.error(f"--schedule {args.schedule} decides per batch which network steps; use it with --d-steps 1")
     return args
 
 
@@ -116,7 +150,10 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=args.lr_g, betas=(args.beta1, 0.999))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=args.lr_d, betas=(args.beta1, 0.999))
         self.noise = torch.Generator(self.device).manual_seed(args.seed)
-        self.step, self.train_seconds = 0, 0.0
+        self.step, self.train_seconds, self.batches_seen = 0, 0.0, 0
+        # the streak schedule's memory: who won the last batches, and any catch-up phase in progress
+        self.streak = {"winner": None, "length": 0, "trailing": None, "catch_up_left": 0}
+        self.clock = time.process_time if args.clock == "cpu" else time.perf_counter
         # what forward passes run through: compiled versions when asked, the same weights either way
         self.G_fwd = torch.compile(self.G) if args.compile else self.G
         self.D_fwd = torch.compile(self.D) if args.compile else self.D
@@ -131,43 +168,122 @@ class Trainer:
             return None
         return torch.randint(0, self.model_cfg["num_classes"], (n,), generator=self.noise, device=self.device)
 
-    def train_step(self, real, real_y):
-        b = real.size(0)
-        z = torch.randn(b, self.args.z_dim, generator=self.noise, device=self.device)
-        fake_y = self.sample_labels(b)
+    def next_batch(self):
+        """The next real mini-batch. Counted apart from `step`: with --d-steps k a step uses k batches."""
+        batch = self.data.batch(self.batches_seen)
+        self.batches_seen += 1
+        return batch
+
+    def make_fakes(self, n):
+        z = torch.randn(n, self.args.z_dim, generator=self.noise, device=self.device)
+        fake_y = self.sample_labels(n)
         with autocast(self.device, self.precision):
-            fake = self.G_fwd(z, fake_y)
-            # Discriminator: real and fake in one batch. detach() stops this loss from reaching G.
-            both = torch.cat([real, fake.detach()])
-            both_y = None if fake_y is None else torch.cat([real_y, fake_y])
-            logits = self.D_fwd(both, both_y).float()
+            return self.G_fwd(z, fake_y), fake_y
+
+    def judge(self, images, labels):
+        """D's logits, with instance noise added first when it is on (the same noise for real and fake)."""
+        sigma = self.args.instance_noise * max(0.0, 1.0 - self.step / self.args.noise_steps)
+        if sigma > 0:
+            noise = torch.randn(images.shape, generator=self.noise, device=self.device, dtype=images.dtype)
+            images = images + sigma * noise
+        with autocast(self.device, self.precision):
+            return self.D_fwd(images, labels).float()
+
+    def d_loss(self, real, real_y, fake, fake_y):
+        """Binary cross-entropy: real -> --real-label (1, or 0.9 when smoothing), fake -> 0.
+
+        -log sigmoid(l) is softplus(-l) and -log(1 - sigmoid(l)) is softplus(l): the stable way to write it."""
+        b = real.size(0)
+        if self.args.detach_fake:  # stops D's loss at G's output: G's weights get no gradient from it
+            fake = fake.detach()
+        if self.args.d_batches == "joint":
+            logits = self.judge(torch.cat([real, fake]), None if fake_y is None else torch.cat([real_y, fake_y]))
             logit_real, logit_fake = logits[:b], logits[b:]
-            # -log sigmoid(real) - log(1 - sigmoid(fake)), written with softplus for stability
-            loss_d = F.softplus(-logit_real).mean() + F.softplus(logit_fake).mean()
+        else:  # two passes: with BatchNorm in D, each pass is normalised with its own batch's statistics
+            logit_real, logit_fake = self.judge(real, real_y), self.judge(fake, fake_y)
+        t = self.args.real_label
+        loss = (t * F.softplus(-logit_real) + (1 - t) * F.softplus(logit_real)).mean() + F.softplus(logit_fake).mean()
+        return loss, logit_real.detach(), logit_fake.detach()
+
+    def d_update(self, loss_d):
         self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
+        # Without detach() the fakes' graph is still needed by G's step after this backward: keep it.
+        loss_d.backward(retain_graph=not self.args.detach_fake)
         self.opt_d.step()
 
-        # Generator: the non-saturating loss -log D(G(z)). D is frozen so no time goes into gradients for
-        # its weights; the gradient still flows through D into the fake images and on into G.
-        self.D.requires_grad_(False)
+    def g_update(self, fake, fake_y):
+        """One generator step on `fake`, judged by D (frozen: gradients flow through D, not into it)."""
+        if self.args.freeze_d:
+            self.D.requires_grad_(False)  # no time spent on gradients for D's weights, which G must not change
         if self.args.d_eval_in_g_step:
             self.D.eval()  # the trap: with BatchNorm, D now answers with running averages, not batch statistics
-        with autocast(self.device, self.precision):
-            logit = self.D_fwd(fake, fake_y).float()
-            if self.args.g_loss == "nonsaturating":
-                loss_g = F.softplus(-logit).mean()
-            else:  # log(1 - sigmoid(logit)) = -softplus(logit): flat exactly when D confidently says "fake"
-                loss_g = -F.softplus(logit).mean()
+        logit = self.judge(fake, fake_y)
+        if self.args.g_loss == "nonsaturating":  # -log D(G(z))
+            loss_g = F.softplus(-logit).mean()
+        else:  # log(1 - D(G(z))) = -softplus(logit): flat exactly when D confidently says "fake"
+            loss_g = -F.softplus(logit).mean()
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        grad_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(
+            [p.grad for p in self.G.parameters() if p.grad is not None])))
         self.opt_g.step()
         self.D.requires_grad_(True)
         self.D.train()
         if self.args.ema:
             self.G_ema.update_parameters(self.G)
-        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
-                "d_real": torch.sigmoid(logit_real.detach()).mean(), "d_fake": torch.sigmoid(logit_fake.detach()).mean()}
+        return loss_g.detach(), grad_norm
+
+    def who_steps(self, d_won: bool) -> tuple[bool, bool]:
+        """(step D?, step G?) for this batch under --schedule. `d_won`: D classified > half of it correctly."""
+        schedule = self.args.schedule
+        if schedule == "both":
+            return True, True
+        if schedule == "loser":  # only the network that was wrong about this batch learns from it
+            return (not d_won, d_won)
+        s = self.streak
+        if s["catch_up_left"] > 0:  # a catch-up phase: only the trailing network steps
+            s["catch_up_left"] -= 1
+            return s["trailing"] == "D", s["trailing"] == "G"
+        winner = "D" if d_won else "G"
+        s["length"] = s["length"] + 1 if winner == s["winner"] else 1
+        s["winner"] = winner
+        if s["length"] < self.args.streak_k:
+            return True, True
+        # K wins in a row: the other network alone steps on this batch and the next M - 1
+        s.update(trailing="G" if winner == "D" else "D", catch_up_left=self.args.streak_m - 1, length=0, winner=None)
+        return s["trailing"] == "D", s["trailing"] == "G"
+
+    def train_step(self) -> dict:
+        """One step of the game: --d-steps discriminator updates, then one generator update (or, under the
+        loser and streak schedules, only the updates that this batch's outcome calls for)."""
+        for _ in range(self.args.d_steps):
+            real, real_y = self.next_batch()
+            fake, fake_y = self.make_fakes(real.size(0))
+            loss_d, logit_real, logit_fake = self.d_loss(real, real_y, fake, fake_y)
+            if self.args.schedule == "both":
+                self.d_update(loss_d)
+                step_d, step_g = True, True
+            else:  # deciding needs the batch's outcome on the CPU: one sync per step, part of this schedule's cost
+                d_acc = ((logit_real > 0).float().sum() + (logit_fake < 0).float().sum()) / (2 * real.size(0))
+                step_d, step_g = self.who_steps(bool(d_acc > 0.5))
+                if step_d:
+                    self.d_update(loss_d)
+        stats = {"loss_d": loss_d.detach(), "d_real": torch.sigmoid(logit_real).mean(),
+                 "d_fake": torch.sigmoid(logit_fake).mean(),
+                 "d_updates": float(self.args.d_steps if step_d else 0), "g_updates": float(step_g)}
+        if step_g:
+            stats["loss_g"], stats["g_grad_norm"] = self.g_update(fake, fake_y)
+        else:  # G sat this batch out: report the loss it would have had, on the batch D just judged
+            stats["loss_g"] = F.softplus(-logit_fake).mean()
+        return stats
+
+    def pretrain_d(self, steps: int) -> None:
+        """The tip "pre-train the discriminator": `steps` updates of D alone, against the untrained G."""
+        for _ in range(steps):
+            real, real_y = self.next_batch()
+            with torch.no_grad():
+                fake, fake_y = self.make_fakes(real.size(0))
+            self.d_update(self.d_loss(real, real_y, fake, fake_y)[0])
 
     @property
     def sampler(self):
@@ -181,7 +297,7 @@ class Trainer:
                 "model_config": self.model_cfg,
                 "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-                "rng": ckpt.rng_state(self.noise)}
+                "rng": ckpt.rng_state(self.noise), "batches_seen": self.batches_seen, "streak": dict(self.streak)}
 
     def load_state(self, state: dict, path) -> None:
         ckpt.check_same_model(state["model_config"], self.model_cfg, path)
@@ -190,6 +306,8 @@ class Trainer:
         self.opt_g.load_state_dict(state["opt_g"]), self.opt_d.load_state_dict(state["opt_d"])
         ckpt.restore_rng_state(state["rng"], self.noise)
         self.step, self.train_seconds = state["step"], state["train_seconds"]
+        self.batches_seen = state.get("batches_seen", self.step)  # older checkpoints: one batch per step
+        self.streak = state.get("streak", self.streak)
 
     # -- pictures and evaluation ---------------------------------------------------------------------------
     @torch.no_grad()
@@ -202,14 +320,32 @@ class Trainer:
         return path
 
     @torch.no_grad()
-    def conditional_accuracy(self, classifier, n: int = 1000) -> float:
+    def quick_eval(self, classifier, real_features=None) -> dict:
+        """Conditional accuracy (and Fréchet distance to `real_features`) of --eval-samples digits, 0..9 in
+        equal shares, from the same noise every time so the curve over training is fair."""
+        from mnist_gan.classifier import classify
         g = self.sampler.eval()
-        gen = torch.Generator(self.device).manual_seed(777)  # same noise each time: a fair curve
+        n = self.args.eval_samples
+        gen = torch.Generator(self.device).manual_seed(777)
         z = torch.randn(n, self.args.z_dim, generator=gen, device=self.device)
         y = torch.arange(n, device=self.device) % 10
-        pred = classifier(g(z, y).float()).argmax(1)
+        pred, feats = classify(classifier, g(z, y).float())
         self.G.train()  # the sampler may be G itself (EMA off): back to training mode
-        return (pred == y).float().mean().item()
+        figures = {"cond_acc": (pred.to(y.device) == y).float().mean().item()}
+        if real_features is not None:
+            figures["fd"] = frechet_distance(feats, real_features)
+        return figures
+
+    def conditional_accuracy(self, classifier) -> float:
+        return self.quick_eval(classifier)["cond_acc"]
+
+
+def real_test_features(classifier, data_dir):
+    """Classifier features of the 10,000 real test digits: the reference for the Fréchet distance."""
+    from mnist_gan.classifier import classify
+    x, _ = load_mnist("test", data_dir)
+    with torch.no_grad():
+        return classify(classifier, to_unit_range(x).unsqueeze(1).to(next(classifier.parameters()).device))[1]
 
 
 def load_eval_classifier(trainer):
@@ -239,6 +375,12 @@ def train(args) -> dict:
     (out / "config.json").write_text(json.dumps(trainer.state()["config"], indent=2))
     log = MetricsLog(out / "metrics.jsonl", resume_step=trainer.step if args.resume else None)
     classifier = load_eval_classifier(trainer)
+    test_features = None if classifier is None else real_test_features(classifier, args.data_dir)
+    if args.d_pretrain and trainer.step == 0:
+        t0 = trainer.clock()
+        trainer.pretrain_d(args.d_pretrain)
+        trainer.train_seconds += trainer.clock() - t0  # part of the budget: pre-training is not free
+        print(f"pre-trained D for {args.d_pretrain} steps ({trainer.train_seconds:.1f} s)")
 
     # A polite stop (Ctrl-C, SIGTERM) finishes the current step and writes a checkpoint.
     stop = {"now": False}
@@ -256,25 +398,25 @@ def train(args) -> dict:
         while trainer.step < args.steps and not stop["now"]:
             if args.minutes is not None and trainer.train_seconds >= 60 * args.minutes:
                 break
-            t0 = time.perf_counter()
-            real, real_y = trainer.data.batch(trainer.step)
-            stats = trainer.train_step(real, real_y)
+            t0 = trainer.clock()
+            stats = trainer.train_step()
             if args.debug_nan_at_step is not None and trainer.step + 1 == args.debug_nan_at_step:
                 stats["loss_d"] = stats["loss_d"] * float("nan")
             nan_guard.observe(trainer.step + 1, stats["loss_d"], stats["loss_g"])
-            for k, v in stats.items():
-                window[k] = window.get(k, 0.0) + v
+            for k, v in stats.items():  # sums and counts per key: G's figures exist only on steps G took
+                total, count = window.get(k, (0.0, 0))
+                window[k] = (total + v, count + 1)
             trainer.step += 1
             window_steps += 1
             if trainer.device.type == "cuda" and trainer.step % args.log_every == 0:
                 torch.cuda.synchronize()
-            trainer.train_seconds += time.perf_counter() - t0
+            trainer.train_seconds += trainer.clock() - t0
             bar.update(1)
 
             at = lambda every: every and trainer.step % every == 0
             if at(args.log_every) or at(args.ckpt_every) or trainer.step == args.steps:
                 nan_guard.check(advice())
-                means = {k: float(v) / window_steps for k, v in window.items()}
+                means = {k: float(total) / count for k, (total, count) in window.items()}
                 elapsed = time.perf_counter() - window_start
                 row = {"step": trainer.step, "epoch": trainer.step / trainer.data.steps_per_epoch,
                        **{k: round(v, 6) if k.startswith("d_") else v for k, v in means.items()},
@@ -285,10 +427,10 @@ def train(args) -> dict:
                                 DGz=f"{means['d_fake']:.2f}", img_s=f"{row['img_per_s']:.0f}")
                 window, window_start, window_steps = {}, time.perf_counter(), 0
             if classifier is not None and at(args.eval_every):
-                acc = trainer.conditional_accuracy(classifier)
-                log.write(step=trainer.step, train_seconds=round(trainer.train_seconds, 2), cond_acc=acc)
-                bar.write(f"step {trainer.step}: conditional accuracy {100 * acc:.1f}% "
-                          f"after {trainer.train_seconds / 60:.1f} min")
+                figures = trainer.quick_eval(classifier, test_features)
+                log.write(step=trainer.step, train_seconds=round(trainer.train_seconds, 2), **figures)
+                bar.write(f"step {trainer.step}: conditional accuracy {100 * figures['cond_acc']:.1f}%, "
+                          f"Fréchet distance {figures['fd']:.1f} after {trainer.train_seconds / 60:.1f} min")
                 window_start = time.perf_counter()  # evaluation time is not training time
             if at(args.sample_every):
                 trainer.save_samples(out)
@@ -311,8 +453,9 @@ def train(args) -> dict:
     trainer.save_samples(out)
     summary = {"step": trainer.step, "train_seconds": round(trainer.train_seconds, 1), "device": str(trainer.device)}
     if classifier is not None:
-        summary["cond_acc_1000"] = trainer.conditional_accuracy(classifier)
-        log.write(step=trainer.step, train_seconds=round(trainer.train_seconds, 2), cond_acc=summary["cond_acc_1000"])
+        figures = trainer.quick_eval(classifier, test_features)
+        summary.update(cond_acc=figures["cond_acc"], fd=figures["fd"], eval_samples=args.eval_samples)
+        log.write(step=trainer.step, train_seconds=round(trainer.train_seconds, 2), **figures)
     log.close()
     plot_training(MetricsLog.read(out / "metrics.jsonl"), out / "training.png", title=f"mnist_gan: {out}")
     ckpt.save_release(trainer.sampler.cpu().to(memory_format=torch.contiguous_format).eval(),

@@ -51,8 +51,14 @@ def test_short_training_writes_everything(tiny_mnist, tmp_path):
     torch.testing.assert_close(released(z, y), from_ckpt(z, y))
 
 
-def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_mnist, tmp_path):
-    common = ["--data-dir", str(tiny_mnist), "--steps", "60", "--log-every", "1", "--ckpt-every", "20", *SMALL]
+@pytest.mark.parametrize("game", [
+    [],
+    # the experiments' options carry state across steps: the streak counter, the noise, the batch counter
+    ["--schedule", "streak", "--streak-k", "2", "--streak-m", "2", "--real-label", "0.9", "--instance-noise", "0.1"],
+    ["--d-steps", "2", "--d-pretrain", "5"],
+], ids=["standard", "streak-smoothing-noise", "2-d-steps-pretrain"])
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_mnist, tmp_path, game):
+    common = ["--data-dir", str(tiny_mnist), "--steps", "60", "--log-every", "1", "--ckpt-every", "20", *SMALL, *game]
     straight = tmp_path / "straight"
     run_train("--out", str(straight), *common)
 
@@ -107,6 +113,9 @@ def test_resume_and_overwrite_guards(tiny_mnist, tmp_path):
     (["--steps", "0"], "--steps must be positive"),
     (["--upsample", "bicubic"], "invalid choice"),
     (["--data-dir", "/no/such/folder"], "holds no mnist.npz"),
+    (["--schedule", "loser", "--d-steps", "2"], "use it with --d-steps 1"),
+    (["--real-label", "0.3"], "--real-label must be in (0.5, 1]"),
+    (["--instance-noise", "-1"], "must not be negative"),
 ])
 def test_bad_flags_give_one_clear_line(tmp_path, flags, message):
     proc = run_train("--out", str(tmp_path / "run"), *flags, check=False)

@@ -91,6 +91,18 @@ def check_same_model(saved: dict, wanted: dict, path) -> None:
                               "pass the same model flags or start a new --out folder")
 
 
+def checkpoint_to_resume(out: Path, resume: bool) -> Path | None:
+    """The checkpoint a run in `out` continues from (None for a fresh run). Refuses --resume without a
+    checkpoint, and a fresh run over existing checkpoints (it would mix two runs in one folder)."""
+    existing = latest_checkpoint(out)
+    if resume and existing is None:
+        raise SystemExit(f"error: --resume was given but {out} holds no checkpoint (ckpt_*.pt); drop --resume to start")
+    if not resume and existing is not None:
+        raise SystemExit(f"error: {out} already holds checkpoints ({existing.name}); pass --resume to continue "
+                         "that run, or choose another --out")
+    return existing
+
+
 def rng_state(noise_generator: torch.Generator | None = None) -> dict:
     """The global torch RNGs and, when a loop keeps its own, that generator's state."""
     state = {"torch_cpu": torch.get_rng_state()}

@@ -319,25 +319,30 @@ class Trainer:
         save_grid(images, out / "samples" / "latest.png", nrow=10)
         return path
 
-    @torch.no_grad()
     def quick_eval(self, classifier, real_features=None) -> dict:
-        """Conditional accuracy (and Fréchet distance to `real_features`) of --eval-samples digits, 0..9 in
-        equal shares, from the same noise every time so the curve over training is fair."""
-        from mnist_gan.classifier import classify
-        g = self.sampler.eval()
-        n = self.args.eval_samples
-        gen = torch.Generator(self.device).manual_seed(777)
-        z = torch.randn(n, self.args.z_dim, generator=gen, device=self.device)
-        y = torch.arange(n, device=self.device) % 10
-        pred, feats = classify(classifier, g(z, y).float())
+        """quick_eval() of the sampler (the EMA generator when EMA is on) with --eval-samples digits."""
+        figures = quick_eval(self.sampler, classifier, self.args.eval_samples, self.device, real_features)
         self.G.train()  # the sampler may be G itself (EMA off): back to training mode
-        figures = {"cond_acc": (pred.to(y.device) == y).float().mean().item()}
-        if real_features is not None:
-            figures["fd"] = frechet_distance(feats, real_features)
         return figures
 
     def conditional_accuracy(self, classifier) -> float:
         return self.quick_eval(classifier)["cond_acc"]
+
+
+@torch.no_grad()
+def quick_eval(generator, classifier, n: int, device, real_features=None) -> dict:
+    """Conditional accuracy (and Fréchet distance to `real_features`) of n digits, 0..9 in equal shares,
+    from the same noise every time so a curve over training is fair. Leaves the generator in eval()."""
+    from mnist_gan.classifier import classify
+    generator.eval()
+    gen = torch.Generator(device).manual_seed(777)
+    z = torch.randn(n, generator.z_dim, generator=gen, device=device)
+    y = torch.arange(n, device=device) % 10
+    pred, feats = classify(classifier, generator(z, y).float())
+    figures = {"cond_acc": (pred.to(y.device) == y).float().mean().item()}
+    if real_features is not None:
+        figures["fd"] = frechet_distance(feats, real_features)
+    return figures
 
 
 def real_test_features(classifier, data_dir):
@@ -361,12 +366,7 @@ def load_eval_classifier(trainer):
 
 def train(args) -> dict:
     out: Path = args.out
-    existing = ckpt.latest_checkpoint(out)
-    if args.resume and existing is None:
-        raise SystemExit(f"error: --resume was given but {out} holds no checkpoint (ckpt_*.pt); drop --resume to start")
-    if not args.resume and existing is not None:
-        raise SystemExit(f"error: {out} already holds checkpoints ({existing.name}); pass --resume to continue "
-                         "that run, or choose another --out")
+    existing = ckpt.checkpoint_to_resume(out, args.resume)
     trainer = Trainer(args)
     if args.resume:
         trainer.load_state(ckpt.load_checkpoint(existing, PROJECT, map_location=trainer.device), existing)

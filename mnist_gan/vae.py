@@ -24,6 +24,7 @@ from ganlab.device import pick_device, seed_everything
 from ganlab.plotting import save_grid
 from ganlab.training import MetricsLog, NonFiniteGuard, NonFiniteLossError, progress
 from mnist_gan.models import Generator, generator_config, init_weights
+from mnist_gan.train import quick_eval, real_test_features
 
 PROJECT = "mnist_vae"
 
@@ -95,27 +96,15 @@ def parse_args(argv=None):
     return args
 
 
-@torch.no_grad()
-def quick_eval(decoder, classifier, real_features, n, device) -> dict:
+def sample_quality(decoder, classifier, real_features, n, device) -> dict:
     """The GAN trainer's figures for the decoder fed with prior noise: same noise, same digits."""
-    from ganlab.metrics import frechet_distance
-    from mnist_gan.classifier import classify
-    decoder.eval()
-    gen = torch.Generator(device).manual_seed(777)
-    z = torch.randn(n, decoder.z_dim, generator=gen, device=device)
-    y = torch.arange(n, device=device) % 10
-    pred, feats = classify(classifier, decoder(z, y))
+    figures = quick_eval(decoder, classifier, n, device, real_features)
     decoder.train()
-    return {"cond_acc": (pred == y).float().mean().item(), "fd": frechet_distance(feats, real_features)}
+    return figures
 
 
 def train(args) -> dict:
-    from mnist_gan.train import real_test_features
-    existing = ckpt.latest_checkpoint(args.out)
-    if args.resume and existing is None:
-        raise SystemExit(f"error: --resume was given but {args.out} holds no checkpoint")
-    if not args.resume and existing is not None:
-        raise SystemExit(f"error: {args.out} already holds checkpoints; pass --resume or choose another --out")
+    existing = ckpt.checkpoint_to_resume(args.out, args.resume)
     device = pick_device(args.device)
     seed_everything(args.seed)
     x, y = load_mnist("train", args.data_dir)
@@ -165,7 +154,7 @@ def train(args) -> dict:
                 bar.set_postfix(loss=f"{loss.item():.1f}", kl=f"{kl.item():.1f}")
             if classifier is not None and args.eval_every and step % args.eval_every == 0:
                 log.write(step=step, train_seconds=round(seconds, 2),
-                          **quick_eval(model.decoder, classifier, test_features, args.eval_samples, device))
+                          **sample_quality(model.decoder, classifier, test_features, args.eval_samples, device))
             if step % args.ckpt_every == 0:
                 guard.check(f"The last good checkpoint is kept ({ckpt.latest_checkpoint(args.out)}).")
                 ckpt.save_checkpoint(args.out, step, state(), keep=2)
@@ -177,7 +166,7 @@ def train(args) -> dict:
     ckpt.save_checkpoint(args.out, step, state(), keep=2)
     summary = {"step": step, "train_seconds": round(seconds, 1)}
     if classifier is not None:
-        figures = quick_eval(model.decoder, classifier, test_features, args.eval_samples, device)
+        figures = sample_quality(model.decoder, classifier, test_features, args.eval_samples, device)
         log.write(step=step, train_seconds=round(seconds, 2), **figures)
         summary.update(figures)
     log.close()

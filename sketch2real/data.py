@@ -53,14 +53,8 @@ def load_faces(split: str = "train", data_dir=None, cache_dir=CACHE_DIR) -> torc
     From the shared npz, 'test' is its 500 held-out faces (test_index) and 'train' all the others. From a
     folder of images (any size, grey or with alpha: they are converted and centre-cropped to 64x64) a
     fixed 5 % of the files, chosen by a hash of their names, is the test split."""
-    split = _check_split(split)
-    source = _find_source(data_dir, FACES_SUBDIR, FACES_FILE)
-    if source.is_dir():
-        arrays = _cached(source, "faces", lambda: _decode_face_folder(source), cache_dir)
-    else:
-        arrays = _cached(source, "faces", lambda: _decode_face_npz(source), cache_dir)
-    _warn_skipped(arrays["skipped"], source)
-    chosen = arrays["is_test"] == (split == "test")
+    source, arrays, chosen = _decoded(data_dir, FACES_SUBDIR, FACES_FILE, "faces", _decode_face_folder,
+                                      _decode_face_npz, cache_dir, split)
     if not chosen.any():
         hint = "; an image folder needs at least 2 images to have both splits" if source.is_dir() else ""
         raise DataError(f"{source} gives no {split} faces ({len(chosen)} readable in all){hint}")
@@ -77,16 +71,10 @@ def load_shoes_bags(split: str = "train", data_dir=None, kind: str = "all",
     is known for that layout. A folder of pix2pix-style side-by-side pairs (photo and edges in either
     order, told apart automatically) works too; its train/ and val/ (or test/) subfolders are the splits,
     else a fixed 5 % of the files is the test split."""
-    split = _check_split(split)
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {sorted(KINDS)}, not {kind!r}")
-    source = _find_source(data_dir, SHOES_SUBDIR, SHOES_FILE)
-    if source.is_dir():
-        arrays = _cached(source, "shoes_bags", lambda: _decode_pair_folder(source), cache_dir)
-    else:
-        arrays = _cached(source, "shoes_bags", lambda: _decode_shoes_npz(source), cache_dir)
-    _warn_skipped(arrays["skipped"], source)
-    chosen = arrays["is_test"] == (split == "test")
+    source, arrays, chosen = _decoded(data_dir, SHOES_SUBDIR, SHOES_FILE, "shoes_bags", _decode_pair_folder,
+                                      _decode_shoes_npz, cache_dir, split)
     if KINDS[kind] is not None:
         if (arrays["kind"][chosen] < 0).any():
             raise DataError(f"{source} does not tell shoes from handbags (only the shared file's layout "
@@ -99,6 +87,16 @@ def load_shoes_bags(split: str = "train", data_dir=None, kind: str = "all",
 
 # --------------------------------------------------------------------------------------------------
 # Finding the data
+
+
+def _decoded(data_dir, subdir: str, filename: str, tag: str, decode_folder, decode_npz, cache_dir, split: str):
+    """(source, decoded arrays, mask of the split's rows): the shared first half of both loaders."""
+    split = _check_split(split)
+    source = _find_source(data_dir, subdir, filename)
+    decode = decode_folder if source.is_dir() else decode_npz
+    arrays = _cached(source, tag, lambda: decode(source), cache_dir)
+    _warn_skipped(arrays["skipped"], source)
+    return source, arrays, arrays["is_test"] == (split == "test")
 
 
 def _find_source(data_dir, subdir: str, filename: str) -> Path:

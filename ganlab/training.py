@@ -66,3 +66,85 @@ class MetricsLog:
 def progress(total: int, initial: int = 0, desc: str = "train", disable: bool = False):
     return tqdm(total=total, initial=initial, desc=desc, dynamic_ncols=True, disable=disable,
                 smoothing=0.05, unit="step")
+
+
+def run_loop(trainer, args, out: Path, log: MetricsLog, desc: str, evaluate=None, postfix=None) -> None:
+    """The training loop the GAN trainers share: step, average, log, evaluate, sample, checkpoint.
+
+    `trainer` has .step, .train_seconds, .device, .steps_per_epoch, .train_step() -> {name: 0-d tensor}
+    (keys starting with "loss" are watched for NaN/Inf), .state() (the checkpoint dict), .save_samples(out)
+    and optionally .clock (default: wall time). `args` has steps, minutes, batch_size, log_every,
+    eval_every, sample_every, ckpt_every, keep, quiet and debug_nan_at_step. `evaluate()`, called every
+    args.eval_every steps, returns (figures for the log, a line for the console). `postfix(means)` gives
+    the progress bar's figures.
+
+    Ctrl-C or SIGTERM finishes the current step and returns, so the caller writes its final checkpoint.
+    A NaN/Inf loss raises SystemExit before the bad step reaches a log row or a checkpoint."""
+    import signal
+    import time
+
+    from ganlab import checkpoint as ckpt
+
+    stop = {"now": False}
+    def request_stop(signum, frame):
+        stop["now"] = True
+    old_handlers = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    clock = getattr(trainer, "clock", time.perf_counter)
+    bar = progress(args.steps, trainer.step, desc=desc, disable=args.quiet)
+    window, window_start, window_steps = {}, time.perf_counter(), 0
+    nan_guard = NonFiniteGuard(trainer.device)
+    advice = lambda: (f"The last good checkpoint is kept ({ckpt.latest_checkpoint(out) or 'none written yet'}); "
+                      "lower the learning rate or check the data, then rerun with --resume")
+    at = lambda every: every and trainer.step % every == 0
+    try:
+        while trainer.step < args.steps and not stop["now"]:
+            if args.minutes is not None and trainer.train_seconds >= 60 * args.minutes:
+                break
+            t0 = clock()
+            stats = trainer.train_step()
+            losses = [k for k in stats if k.startswith("loss")]
+            if args.debug_nan_at_step is not None and trainer.step + 1 == args.debug_nan_at_step:
+                stats[losses[0]] = stats[losses[0]] * float("nan")
+            nan_guard.observe(trainer.step + 1, *(stats[k] for k in losses))
+            for k, v in stats.items():  # sums and counts per key: some figures exist only on some steps
+                total, count = window.get(k, (0.0, 0))
+                window[k] = (total + v, count + 1)
+            trainer.step += 1
+            window_steps += 1
+            if trainer.device.type == "cuda" and trainer.step % args.log_every == 0:
+                torch.cuda.synchronize()
+            trainer.train_seconds += clock() - t0
+            bar.update(1)
+
+            if at(args.log_every) or at(args.ckpt_every) or trainer.step == args.steps:
+                nan_guard.check(advice())
+                means = {k: float(total) / count for k, (total, count) in window.items()}
+                row = {"step": trainer.step, "epoch": round(trainer.step / trainer.steps_per_epoch, 4),
+                       **{k: round(v, 6) if k.startswith("d_") else v for k, v in means.items()},
+                       "img_per_s": round(window_steps * args.batch_size / (time.perf_counter() - window_start), 1),
+                       "train_seconds": round(trainer.train_seconds, 2)}
+                log.write(**row)
+                if postfix is not None:
+                    bar.set_postfix(**postfix(means), img_s=f"{row['img_per_s']:.0f}")
+                window, window_start, window_steps = {}, time.perf_counter(), 0
+            if evaluate is not None and at(args.eval_every):
+                figures, message = evaluate()
+                log.write(step=trainer.step, train_seconds=round(trainer.train_seconds, 2), **figures)
+                bar.write(f"step {trainer.step}: {message} after {trainer.train_seconds / 60:.1f} min")
+                window_start = time.perf_counter()  # evaluation time is not training time
+            if at(args.sample_every):
+                trainer.save_samples(out)
+                window_start = time.perf_counter()
+            if at(args.ckpt_every):
+                ckpt.save_checkpoint(out, trainer.step, trainer.state(), keep=args.keep)
+                window_start = time.perf_counter()
+        nan_guard.check(advice())  # a stop between log steps must not save a bad step either
+    except NonFiniteLossError as e:
+        bar.close()
+        log.close()
+        raise SystemExit(f"error: {e}")
+    finally:
+        for s, h in old_handlers.items():
+            signal.signal(s, h)
+    bar.close()

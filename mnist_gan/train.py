@@ -10,7 +10,6 @@ call its fakes real. notes/02_training_loop.md walks through this file line by l
 """
 import argparse
 import json
-import signal
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from ganlab.data import DataError, DeviceBatches, load_mnist, to_unit_range
 from ganlab.metrics import frechet_distance
 from ganlab.device import autocast, pick_device, seed_everything
 from ganlab.plotting import plot_training, save_grid
-from ganlab.training import MetricsLog, NonFiniteGuard, NonFiniteLossError, progress
+from ganlab.training import MetricsLog, run_loop
 from mnist_gan.models import build_models, generator_config, model_config
 
 PROJECT = "mnist_gan"
@@ -286,6 +285,10 @@ class Trainer:
             self.d_update(self.d_loss(real, real_y, fake, fake_y)[0])
 
     @property
+    def steps_per_epoch(self) -> float:
+        return self.data.steps_per_epoch
+
+    @property
     def sampler(self):
         """The generator used for pictures and release: the weight average when EMA is on."""
         return self.G_ema.module if self.args.ema else self.G
@@ -382,71 +385,15 @@ def train(args) -> dict:
         trainer.train_seconds += trainer.clock() - t0  # part of the budget: pre-training is not free
         print(f"pre-trained D for {args.d_pretrain} steps ({trainer.train_seconds:.1f} s)")
 
-    # A polite stop (Ctrl-C, SIGTERM) finishes the current step and writes a checkpoint.
-    stop = {"now": False}
-    def request_stop(signum, frame):
-        stop["now"] = True
-    old_handlers = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
-
-    bar = progress(args.steps, trainer.step, desc="mnist_gan", disable=args.quiet)
-    window = {}
-    window_start, window_steps = time.perf_counter(), 0
-    nan_guard = NonFiniteGuard(trainer.device)
-    advice = lambda: (f"The last good checkpoint is kept ({ckpt.latest_checkpoint(out) or 'none written yet'}); "
-                      "lower the learning rate or check the data, then rerun with --resume")
-    try:
-        while trainer.step < args.steps and not stop["now"]:
-            if args.minutes is not None and trainer.train_seconds >= 60 * args.minutes:
-                break
-            t0 = trainer.clock()
-            stats = trainer.train_step()
-            if args.debug_nan_at_step is not None and trainer.step + 1 == args.debug_nan_at_step:
-                stats["loss_d"] = stats["loss_d"] * float("nan")
-            nan_guard.observe(trainer.step + 1, stats["loss_d"], stats["loss_g"])
-            for k, v in stats.items():  # sums and counts per key: G's figures exist only on steps G took
-                total, count = window.get(k, (0.0, 0))
-                window[k] = (total + v, count + 1)
-            trainer.step += 1
-            window_steps += 1
-            if trainer.device.type == "cuda" and trainer.step % args.log_every == 0:
-                torch.cuda.synchronize()
-            trainer.train_seconds += trainer.clock() - t0
-            bar.update(1)
-
-            at = lambda every: every and trainer.step % every == 0
-            if at(args.log_every) or at(args.ckpt_every) or trainer.step == args.steps:
-                nan_guard.check(advice())
-                means = {k: float(total) / count for k, (total, count) in window.items()}
-                elapsed = time.perf_counter() - window_start
-                row = {"step": trainer.step, "epoch": trainer.step / trainer.data.steps_per_epoch,
-                       **{k: round(v, 6) if k.startswith("d_") else v for k, v in means.items()},
-                       "img_per_s": round(window_steps * args.batch_size / elapsed, 1),
-                       "train_seconds": round(trainer.train_seconds, 2)}
-                log.write(**row)
-                bar.set_postfix(D=f"{means['loss_d']:.3f}", G=f"{means['loss_g']:.3f}", Dx=f"{means['d_real']:.2f}",
-                                DGz=f"{means['d_fake']:.2f}", img_s=f"{row['img_per_s']:.0f}")
-                window, window_start, window_steps = {}, time.perf_counter(), 0
-            if classifier is not None and at(args.eval_every):
-                figures = trainer.quick_eval(classifier, test_features)
-                log.write(step=trainer.step, train_seconds=round(trainer.train_seconds, 2), **figures)
-                bar.write(f"step {trainer.step}: conditional accuracy {100 * figures['cond_acc']:.1f}%, "
-                          f"Fréchet distance {figures['fd']:.1f} after {trainer.train_seconds / 60:.1f} min")
-                window_start = time.perf_counter()  # evaluation time is not training time
-            if at(args.sample_every):
-                trainer.save_samples(out)
-                window_start = time.perf_counter()
-            if at(args.ckpt_every):
-                ckpt.save_checkpoint(out, trainer.step, trainer.state(), keep=args.keep)
-                window_start = time.perf_counter()
-        nan_guard.check(advice())  # a stop between log steps must not save a bad step either
-    except NonFiniteLossError as e:
-        bar.close()
-        log.close()
-        raise SystemExit(f"error: {e}")
-    finally:
-        for s, h in old_handlers.items():
-            signal.signal(s, h)
-    bar.close()
+    def evaluate():
+        figures = trainer.quick_eval(classifier, test_features)
+        return figures, (f"conditional accuracy {100 * figures['cond_acc']:.1f}%, "
+                         f"Fréchet distance {figures['fd']:.1f}")
+    postfix = lambda m: dict(D=f"{m['loss_d']:.3f}", G=f"{m['loss_g']:.3f}", Dx=f"{m['d_real']:.2f}",
+                             DGz=f"{m['d_fake']:.2f}")
+    # Ctrl-C or SIGTERM finishes the current step; the checkpoint below is then written as usual.
+    run_loop(trainer, args, out, log, desc="mnist_gan", evaluate=None if classifier is None else evaluate,
+             postfix=postfix)
 
     # Final checkpoint, pictures and the released-format generator.
     ckpt.save_checkpoint(out, trainer.step, trainer.state(), keep=args.keep)

@@ -1,0 +1,90 @@
+"""Export a released sketch -> photo generator to ONNX for the drawing page, and the canvas preprocessing.
+
+    python -m sketch2real.export                          # sketch2real/release/faces.safetensors -> web/models/
+    python -m sketch2real.export --release sketch2real/release/shoes_bags.safetensors
+
+The ONNX model takes  sketch: float32 [batch, 1, S, S]  (1 = white paper, -1 = ink) and returns
+photo: float32 [batch, 3, S, S] in [-1, 1]: pixels are (v + 1) * 127.5. Batch size is dynamic. A JSON
+sidecar beside it says S, the input convention and where the weights came from.
+
+`canvas_to_sketch` is the page's preprocessing written in PyTorch: web/js/sketch_input.mjs does the same
+arithmetic in the same order, and the browser test checks that both give the model the same numbers.
+"""
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from ganlab import checkpoint as ckpt
+from ganlab.data import REPO_ROOT
+from ganlab.export import export_onnx, onnx_parity
+from sketch2real.models import build_generator
+
+RELEASE = Path(__file__).resolve().parent / "release"
+WEB_MODELS = REPO_ROOT / "web" / "models"
+GREY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma, as most "convert to greyscale" tools use
+CELEBA_NOTE = ("Trained on CelebA faces, which are licensed for non-commercial research only; "
+               "the weights inherit that restriction.")
+
+
+def canvas_to_sketch(rgba: torch.Tensor, size: int) -> torch.Tensor:
+    """A canvas's RGBA pixels (uint8 [H, W, 4], H and W multiples of `size`) -> the model's input
+    float32 [1, 1, size, size]: 1 = white paper, -1 = ink.
+
+    1. composite over white paper: a transparent pixel is paper, whatever its colour channels say;
+    2. grey = 0.299 R + 0.587 G + 0.114 B (0..255);
+    3. average each (H/size x W/size) block: the same anti-aliasing as the training sketches got;
+    4. scale 0..255 to -1..1."""
+    if rgba.ndim != 3 or rgba.shape[-1] != 4 or rgba.dtype != torch.uint8:
+        raise ValueError(f"canvas pixels must be uint8 [H, W, 4]; got {rgba.dtype} {tuple(rgba.shape)}")
+    h, w, _ = rgba.shape
+    if h % size or w % size:
+        raise ValueError(f"canvas {w}x{h} is not a multiple of the model's {size}x{size}")
+    px = rgba.float()
+    alpha = px[..., 3] / 255
+    grey = sum(weight * px[..., c] for c, weight in enumerate(GREY_WEIGHTS))
+    grey = grey * alpha + 255 * (1 - alpha)
+    blocks = grey.view(size, h // size, size, w // size).mean(dim=(1, 3))
+    return (blocks / 127.5 - 1).view(1, 1, size, size)
+
+
+def export(release: Path, out: Path | None = None, check_batch: int = 8) -> dict:
+    model, meta = ckpt.load_release(release, build_generator)
+    model.eval()
+    size = model.image_size
+    dataset = meta.get("dataset", "faces")
+    out = Path(out) if out else WEB_MODELS / f"sketch2real_{Path(release).stem}.onnx"
+    export_onnx(model, (torch.ones(2, 1, size, size),), out, input_names=["sketch"], output_names=["photo"])
+    gen = torch.Generator().manual_seed(1)
+    check = torch.where(torch.rand(check_batch, 1, size, size, generator=gen) < 0.1, -1.0, 1.0)
+    max_diff = onnx_parity(model, out, {"sketch": check})
+    sidecar = {"model": f"sketch2real pix2pix U-Net generator ({dataset})", "dataset": dataset,
+               "kind": meta.get("kind", "all"), "image_size": size,
+               "inputs": {"sketch": ["batch", 1, size, size]}, "output": {"photo": ["batch", 3, size, size]},
+               "input_convention": "grey canvas averaged down to image_size, scaled to [-1, 1]: 1 = white paper, -1 = ink",
+               "output_range": [-1, 1], "config": meta.get("config"), "trained": meta.get("trained", {}),
+               "onnx_bytes": out.stat().st_size, "parity_max_abs_diff": max_diff,
+               **({"licence": CELEBA_NOTE} if dataset == "faces" else {})}
+    out.with_suffix(".json").write_text(json.dumps(sidecar, indent=2))
+    return sidecar
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m sketch2real.export", description="Export a generator to ONNX.")
+    p.add_argument("--release", type=Path, default=RELEASE / "faces.safetensors",
+                   help="released weights (.safetensors with its .json beside it)")
+    p.add_argument("--out", type=Path, default=None, help="default: web/models/sketch2real_<release name>.onnx")
+    args = p.parse_args(argv)
+    try:
+        meta = export(args.release, args.out)
+    except ckpt.CheckpointError as e:
+        raise SystemExit(f"error: {e}")
+    print(f"wrote {args.out or WEB_MODELS / f'sketch2real_{args.release.stem}.onnx'} ({meta['onnx_bytes'] / 1e6:.2f} MB); "
+          f"onnxruntime vs PyTorch max |diff| = {meta['parity_max_abs_diff']:.2e}")
+    if meta["parity_max_abs_diff"] > 1e-4:
+        raise SystemExit("error: onnxruntime disagrees with PyTorch by more than 1e-4")
+
+
+if __name__ == "__main__":
+    main()

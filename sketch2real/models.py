@@ -1,0 +1,124 @@
+"""pix2pix-style models: a U-Net that turns a sketch into a photo, and a PatchGAN that judges pairs.
+
+Choices that matter, and why (notes/06_sketch2real.md has the longer story):
+
+* U-Net: the encoder halves the picture with 4x4 stride-2 convolutions down to a 4x4 (or 8x8) grid;
+  the decoder doubles it back, and at every size it gets the encoder's features of that size as well
+  (the skip connections). The lines of the sketch say exactly where edges go, and the skips carry that
+  "where" straight to the output; the deep, coarse layers only have to decide "what" (skin, hair,
+  shading). The last skip is the sketch itself.
+* No batch statistics: InstanceNorm (each picture normalised on its own) instead of BatchNorm, so the
+  page's batch of one gives the same output as training's batch of 32, and train()/eval() behave the
+  same. The innermost grid (4x4) has no norm: normalising 16 numbers per channel throws most of them away.
+  pix2pix's dropout is left out too: the demo should give the same face for the same drawing.
+* Upsampling: nearest-neighbour resize then a 3x3 convolution (no checkerboards, see
+  notes/04_failures.md), one convolution per size to keep the browser fast.
+* PatchGAN: the discriminator sees the sketch and the photo stacked as channels and answers with a grid
+  of logits, 8x8 at 64x64 pixels, one per overlapping patch (each sees up to 54x54 pixels, 31x31 in a
+  corner): "is this patch a real photo of
+  this sketch?". Judging patches instead of the whole picture asks for sharp texture everywhere, while
+  the L1 loss takes care of the overall colours. Spectral norm keeps D's answers smooth, which steadies
+  the game; it has no batch statistics either.
+"""
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+SKETCH_CHANNELS, PHOTO_CHANNELS = 1, 3
+
+
+def norm(channels: int, on: bool) -> nn.Module:
+    return nn.InstanceNorm2d(channels, affine=True) if on else nn.Identity()
+
+
+class Down(nn.Module):
+    """Halve the size: 4x4 conv with stride 2, norm, LeakyReLU."""
+
+    def __init__(self, c_in: int, c_out: int, use_norm: bool = True):
+        super().__init__()
+        self.block = nn.Sequential(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1, bias=not use_norm),
+                                   norm(c_out, use_norm), nn.LeakyReLU(0.2, inplace=True))
+
+    def forward(self, x):
+        return self.block(x)
+
+
+class Up(nn.Module):
+    """Double the size, join the encoder's features of the new size, 3x3 conv, norm, ReLU."""
+
+    def __init__(self, c_in: int, c_skip: int, c_out: int, use_norm: bool = True):
+        super().__init__()
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.block = nn.Sequential(nn.Conv2d(c_in + c_skip, c_out, 3, padding=1, bias=not use_norm),
+                                   norm(c_out, use_norm), nn.ReLU(inplace=True))
+
+    def forward(self, x, skip):
+        return self.block(torch.cat([self.up(x), skip], dim=1))
+
+
+def channel_plan(image_size: int, width: int, max_channels: int, bottom: int = 4) -> list[int]:
+    """Encoder channels per halving, from image_size down to `bottom` pixels: width, 2*width, ... capped."""
+    if image_size % bottom or (image_size // bottom) & (image_size // bottom - 1):
+        raise ValueError(f"image_size {image_size} must be {bottom} times a power of two")
+    depth = (image_size // bottom).bit_length() - 1
+    return [min(width * 2 ** i, max_channels) for i in range(depth)]
+
+
+class UNetGenerator(nn.Module):
+    """sketch [B, 1, S, S] in [-1, 1] (1 = white paper, -1 = ink) -> photo [B, 3, S, S] in [-1, 1]."""
+
+    def __init__(self, image_size: int = 64, width: int = 32, max_channels: int = 256, out_width: int = 16):
+        super().__init__()
+        self.image_size = image_size
+        chans = channel_plan(image_size, width, max_channels)
+        ins = [SKETCH_CHANNELS] + chans[:-1]
+        self.downs = nn.ModuleList(Down(c_in, c_out, use_norm=0 < i < len(chans) - 1)
+                                   for i, (c_in, c_out) in enumerate(zip(ins, chans)))
+        # decoder, deepest first: from chans[-1] at the bottom back to `out_width` at full size
+        self.ups = nn.ModuleList()
+        c = chans[-1]
+        for i in reversed(range(len(chans))):
+            c_skip = ins[i]                            # the encoder's input at that size (the sketch last)
+            c_out = ins[i] if i > 0 else out_width
+            self.ups.append(Up(c, c_skip, c_out, use_norm=i > 0))
+            c = c_out
+        self.to_rgb = nn.Sequential(nn.Conv2d(c, PHOTO_CHANNELS, 1), nn.Tanh())
+
+    def forward(self, sketch):
+        skips, x = [], sketch
+        for down in self.downs:
+            skips.append(x)
+            x = down(x)
+        for up, skip in zip(self.ups, reversed(skips)):
+            x = up(x, skip)
+        return self.to_rgb(x)
+
+
+class PatchDiscriminator(nn.Module):
+    """(sketch [B, 1, S, S], photo [B, 3, S, S]) -> logits [B, 1, s, s], one per overlapping patch."""
+
+    def __init__(self, width: int = 64, layers: int = 3):
+        super().__init__()
+        blocks, c = [], SKETCH_CHANNELS + PHOTO_CHANNELS
+        for i in range(layers):  # each halves the size and widens the patch each logit sees
+            c_out = width * 2 ** i
+            blocks += [spectral_norm(nn.Conv2d(c, c_out, 4, stride=2, padding=1)), nn.LeakyReLU(0.2, inplace=True)]
+            c = c_out
+        blocks += [spectral_norm(nn.Conv2d(c, c, 3, padding=1)), nn.LeakyReLU(0.2, inplace=True),
+                   spectral_norm(nn.Conv2d(c, 1, 3, padding=1))]
+        self.net = nn.Sequential(*blocks)
+
+    def forward(self, sketch, photo):
+        return self.net(torch.cat([sketch, photo], dim=1))
+
+
+def generator_config(image_size: int, width: int, max_channels: int, out_width: int) -> dict:
+    return {"image_size": image_size, "width": width, "max_channels": max_channels, "out_width": out_width}
+
+
+def build_generator(**config) -> UNetGenerator:
+    return UNetGenerator(**config)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

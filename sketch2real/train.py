@@ -1,0 +1,369 @@
+"""Train the sketch -> photo model (pix2pix: a U-Net generator, a PatchGAN discriminator, L1 + GAN loss).
+
+    python -m sketch2real.train --dataset faces                    # runs/sketch2real_faces
+    python -m sketch2real.train --dataset shoes_bags --minutes 60  # 128x128 shoes and handbags
+    python -m sketch2real.train --dataset faces --l1-only          # the baseline: the same U-Net, L1 loss only
+    python -m sketch2real.train --dataset faces --resume           # continue after a crash or Ctrl-C
+
+Faces have no drawings, so each training photo gets --variants synthetic sketches (sketch2real.sketch:
+random pen, wobble, missing strokes), made once and cached in data/cache/. Shoes and handbags come with
+edge maps, which get the same pen treatment. Each step: D learns to tell (sketch, real photo) from
+(sketch, generated photo), patch by patch; then G learns to fool D while staying close to the real photo
+in L1. notes/06_sketch2real.md walks through it.
+"""
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel
+
+from ganlab import checkpoint as ckpt
+from ganlab.data import DataError
+from ganlab.device import autocast, pick_device, seed_everything
+from ganlab.plotting import save_grid
+from ganlab.training import MetricsLog, run_loop
+from mnist_gan.train import ema_update
+from sketch2real.data import CACHE_DIR, load_faces, load_shoes_bags
+from sketch2real.models import PatchDiscriminator, UNetGenerator, count_parameters, generator_config
+from sketch2real.sketch import edges_to_sketch, photo_to_sketch
+
+PROJECT = "sketch2real"
+DATASETS = {"faces": 64, "shoes_bags": 128}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m sketch2real.train", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    g = p.add_argument_group("data and output")
+    g.add_argument("--dataset", default="faces", choices=list(DATASETS))
+    g.add_argument("--kind", default="all", choices=["all", "shoes", "bags"], help="shoes_bags only: which objects")
+    g.add_argument("--data-dir", default=None, help="the dataset's npz or a folder of images (default: "
+                                                    "../shared/data/faces_celeba or shoes_bags_edges)")
+    g.add_argument("--out", type=Path, default=None, help="run folder (default: runs/sketch2real_<dataset>)")
+    g.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    g.add_argument("--cache-dir", type=Path, default=CACHE_DIR, help="where decoded pictures and sketches are cached")
+    g.add_argument("--variants", type=int, default=4, help="synthetic sketches made per training photo")
+    g.add_argument("--limit", type=int, default=0, help="use only the first N training pairs (0: all)")
+    g = p.add_argument_group("model")
+    g.add_argument("--width", type=int, default=32, help="U-Net channels after the first halving")
+    g.add_argument("--max-channels", type=int, default=256, help="cap on U-Net channels")
+    g.add_argument("--out-width", type=int, default=16, help="U-Net channels at full size, before RGB")
+    g.add_argument("--d-width", type=int, default=32, help="PatchGAN channels after the first halving")
+    g.add_argument("--d-layers", type=int, default=3, help="PatchGAN halvings (3: an 8x8 grid of logits at 64x64)")
+    g = p.add_argument_group("optimisation")
+    g.add_argument("--l1-only", action="store_true", help="no discriminator: the L1 regression baseline")
+    g.add_argument("--lambda-l1", type=float, default=100.0, help="weight of L1 next to the GAN loss")
+    g.add_argument("--steps", type=int, default=20000)
+    g.add_argument("--minutes", type=float, default=None, help="also stop after this much training time")
+    g.add_argument("--batch-size", type=int, default=32)
+    g.add_argument("--lr-g", type=float, default=2e-4)
+    g.add_argument("--lr-d", type=float, default=2e-4)
+    g.add_argument("--beta1", type=float, default=0.5)
+    g.add_argument("--ema", type=float, default=0.999, help="decay of the generator's weight average (0: off)")
+    g.add_argument("--seed", type=int, default=0)
+    g = p.add_argument_group("speed")
+    g.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    g.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                   help="auto: bf16 autocast on CUDA, fp32 on CPU")
+    g.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True)
+    g.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
+    g = p.add_argument_group("logging")
+    g.add_argument("--log-every", type=int, default=50)
+    g.add_argument("--sample-every", type=int, default=500)
+    g.add_argument("--eval-every", type=int, default=500, help="held-out L1 on --eval-pairs pairs (0: off)")
+    g.add_argument("--eval-pairs", type=int, default=200)
+    g.add_argument("--ckpt-every", type=int, default=250)
+    g.add_argument("--keep", type=int, default=3, help="checkpoints kept")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--debug-nan-at-step", type=int, default=None, help=argparse.SUPPRESS)  # tests the NaN guard
+    args = p.parse_args(argv)
+    for name in ("steps", "batch_size", "log_every", "ckpt_every", "keep", "width", "max_channels", "out_width",
+                 "d_width", "d_layers", "variants", "eval_pairs"):
+        if getattr(args, name) <= 0:
+            p.error(f"--{name.replace('_', '-')} must be positive")
+    if not 0 <= args.ema < 1:
+        p.error("--ema must be in [0, 1)")
+    if args.lambda_l1 < 0 or args.limit < 0:
+        p.error("--lambda-l1 and --limit must not be negative")
+    if args.out is None:
+        args.out = Path(f"runs/sketch2real_{args.dataset}" + ("_l1" if args.l1_only else ""))
+    return args
+
+
+# ---- data ---------------------------------------------------------------------------------------------
+
+def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
+    """uint8 0..255 -> float -1..1 (for sketches: white paper 1, ink -1)."""
+    return images_uint8.float().div(127.5).sub(1.0)
+
+
+def make_sketches(dataset: str, photos: torch.Tensor, edges: torch.Tensor | None, generator, augment=True,
+                  chunk: int = 256, desc: str | None = None) -> torch.Tensor:
+    """One synthetic sketch per photo as uint8 [N, 1, S, S] (255 = paper): from the photo (faces) or from its
+    edge map (shoes/bags)."""
+    from tqdm import tqdm
+    out = torch.empty(photos.shape[0], 1, *photos.shape[-2:], dtype=torch.uint8)
+    for start in tqdm(range(0, photos.shape[0], chunk), desc=desc, leave=False, disable=desc is None):
+        end = start + chunk
+        if edges is None:
+            s = photo_to_sketch(photos[start:end], generator, augment)
+        else:
+            s = edges_to_sketch(edges[start:end], generator, augment)
+        out[start:end] = (s * 255).round().to(torch.uint8)
+    return out
+
+
+def sketch_bank(dataset: str, photos: torch.Tensor, edges, variants: int, seed: int,
+                cache_dir: Path = CACHE_DIR) -> torch.Tensor:
+    """`variants` augmented sketches of every photo, uint8 [V, N, 1, S, S], cached on disk by content
+    (cache_dir None: made every time)."""
+    generator = torch.Generator().manual_seed(seed)
+    make = lambda: torch.stack([make_sketches(dataset, photos, edges, generator, desc=f"sketches {v + 1}/{variants}")
+                                for v in range(variants)])
+    if cache_dir is None:
+        return make()
+    key = hashlib.sha1(photos.numpy().tobytes())
+    if edges is not None:
+        key.update(edges.numpy().tobytes())
+    path = Path(cache_dir) / f"sketches_{dataset}_{photos.shape[0]}x{variants}_s{seed}_{key.hexdigest()[:12]}.npy"
+    if path.is_file():
+        try:
+            bank = np.load(path, mmap_mode=None)
+            if bank.shape == (variants, *photos.shape[:1], 1, *photos.shape[-2:]):
+                return torch.from_numpy(bank)
+        except (OSError, ValueError):
+            pass  # a damaged cache is simply made again
+    bank = make()
+    ckpt.atomic_write(path, lambda f: np.save(f, bank.numpy()))
+    return bank
+
+
+def load_pairs(dataset: str, split: str, data_dir=None, kind: str = "all", cache_dir=CACHE_DIR):
+    """(photos uint8 [N, 3, S, S], edges uint8 [N, 1, S, S] or None)."""
+    if dataset == "faces":
+        return load_faces(split, data_dir, cache_dir=cache_dir), None
+    edges, photos = load_shoes_bags(split, data_dir, kind=kind, cache_dir=cache_dir)
+    return photos, edges
+
+
+def test_sketches(dataset: str, photos, edges) -> torch.Tensor:
+    """The held-out sketches every evaluation uses: one plain (augment=False) drawing per photo, so numbers
+    compare across runs and models. Float [-1, 1]."""
+    return to_unit_range(make_sketches(dataset, photos, edges, torch.Generator().manual_seed(0), augment=False))
+
+
+# ---- training -----------------------------------------------------------------------------------------
+
+class Trainer:
+    def __init__(self, args):
+        self.args = args
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        self.device = pick_device(args.device)
+        self.precision = args.precision if args.precision != "auto" else ("bf16" if self.device.type == "cuda" else "fp32")
+        seed_everything(args.seed)
+        photos, edges = load_pairs(args.dataset, "train", args.data_dir, args.kind, args.cache_dir)
+        if args.limit:
+            photos, edges = photos[: args.limit], None if edges is None else edges[: args.limit]
+        size = DATASETS[args.dataset]
+        if tuple(photos.shape[-2:]) != (size, size):
+            raise DataError(f"{args.dataset} pictures must be {size}x{size}; got {tuple(photos.shape[-2:])}")
+        self.photos = photos
+        self.sketches = sketch_bank(args.dataset, photos, edges, args.variants, args.seed, args.cache_dir)
+        test_photos, test_edges = load_pairs(args.dataset, "test", args.data_dir, args.kind, args.cache_dir)
+        n_eval = min(args.eval_pairs, test_photos.shape[0])
+        self.eval_photos = to_unit_range(test_photos[:n_eval]).to(self.device)
+        self.eval_sketches = test_sketches(args.dataset, test_photos[:n_eval],
+                                           None if test_edges is None else test_edges[:n_eval]).to(self.device)
+        self.model_cfg = generator_config(size, args.width, args.max_channels, args.out_width)
+        self.G = UNetGenerator(**self.model_cfg).to(self.device)
+        self.D = None if args.l1_only else PatchDiscriminator(args.d_width, args.d_layers).to(self.device)
+        if args.channels_last:
+            for m in (self.G, self.D):
+                if m is not None:
+                    m.to(memory_format=torch.channels_last)
+        self.G_ema = AveragedModel(self.G, multi_avg_fn=ema_update(args.ema), use_buffers=True)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=args.lr_g, betas=(args.beta1, 0.999))
+        self.opt_d = None if self.D is None else torch.optim.Adam(self.D.parameters(), lr=args.lr_d,
+                                                                  betas=(args.beta1, 0.999))
+        self.noise = torch.Generator().manual_seed(args.seed)  # picks batches, variants and flips
+        self.step, self.train_seconds = 0, 0.0
+
+    @property
+    def steps_per_epoch(self) -> float:
+        return self.photos.shape[0] / self.args.batch_size
+
+    def next_batch(self):
+        """A random batch of (sketch, photo) pairs, each sketch one of the photo's variants, half mirrored."""
+        n, b = self.photos.shape[0], self.args.batch_size
+        index = torch.randint(0, n, (b,), generator=self.noise)
+        variant = torch.randint(0, self.sketches.shape[0], (b,), generator=self.noise)
+        flip = torch.rand(b, generator=self.noise) < 0.5
+        sketch, photo = self.sketches[variant, index], self.photos[index]
+        sketch = torch.where(flip.view(b, 1, 1, 1), sketch.flip(-1), sketch)
+        photo = torch.where(flip.view(b, 1, 1, 1), photo.flip(-1), photo)
+        return (to_unit_range(sketch).to(self.device, non_blocking=True),
+                to_unit_range(photo).to(self.device, non_blocking=True))
+
+    def train_step(self) -> dict:
+        sketch, photo = self.next_batch()
+        with autocast(self.device, self.precision):
+            fake = self.G(sketch)
+        stats = {}
+        if self.D is not None:
+            # D: (sketch, real photo) -> 1 and (sketch, generated photo) -> 0, for every patch
+            with autocast(self.device, self.precision):
+                logits = self.D(torch.cat([sketch, sketch]), torch.cat([photo, fake.detach()])).float()
+            logit_real, logit_fake = logits.chunk(2)
+            loss_d = F.softplus(-logit_real).mean() + F.softplus(logit_fake).mean()
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+            stats.update(loss_d=loss_d.detach(), d_real=torch.sigmoid(logit_real).mean().detach(),
+                         d_fake=torch.sigmoid(logit_fake).mean().detach())
+        l1 = (fake.float() - photo).abs().mean()
+        loss_g = self.args.lambda_l1 * l1
+        if self.D is not None:
+            self.D.requires_grad_(False)  # G's step flows through D but must not change it
+            with autocast(self.device, self.precision):
+                logit = self.D(sketch, fake).float()
+            loss_gan = F.softplus(-logit).mean()
+            loss_g = loss_g + loss_gan
+            stats["loss_gan"] = loss_gan.detach()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        if self.D is not None:
+            self.D.requires_grad_(True)
+        if self.args.ema:
+            self.G_ema.update_parameters(self.G)
+        stats.update(loss_g=loss_g.detach(), l1=l1.detach())
+        return stats
+
+    @property
+    def sampler(self):
+        return self.G_ema.module if self.args.ema else self.G
+
+    def state(self) -> dict:
+        return {"project": PROJECT, "step": self.step, "train_seconds": self.train_seconds,
+                "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(self.args).items()},
+                "model_config": {**self.model_cfg, "l1_only": self.args.l1_only, "d_width": self.args.d_width,
+                                 "d_layers": self.args.d_layers},
+                "G": self.G.state_dict(), "G_ema": self.G_ema.state_dict(), "opt_g": self.opt_g.state_dict(),
+                "D": None if self.D is None else self.D.state_dict(),
+                "opt_d": None if self.D is None else self.opt_d.state_dict(),
+                "rng": ckpt.rng_state(self.noise)}
+
+    def load_state(self, state: dict, path) -> None:
+        ckpt.check_same_model(state["model_config"], self.state()["model_config"], path)
+        self.G.load_state_dict(state["G"]), self.G_ema.load_state_dict(state["G_ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        if self.D is not None:
+            self.D.load_state_dict(state["D"]), self.opt_d.load_state_dict(state["opt_d"])
+        ckpt.restore_rng_state(state["rng"], self.noise)
+        self.step, self.train_seconds = state["step"], state["train_seconds"]
+
+    @torch.no_grad()
+    def held_out_l1(self) -> float:
+        g = self.sampler.eval()
+        total = sum((g(s) - p).abs().sum().item() for s, p in zip(self.eval_sketches.split(100),
+                                                                   self.eval_photos.split(100)))
+        self.G.train()
+        return total / self.eval_photos.numel()
+
+    @torch.no_grad()
+    def save_samples(self, out: Path) -> Path:
+        """Rows of 8: held-out sketch, output, photo; then cartoon faces and their outputs (faces only)."""
+        from sketch2real.cartoon import cartoon_faces
+        g = self.sampler.eval()
+        sketches, photos = self.eval_sketches[:8], self.eval_photos[:8]
+        rows = [sketches.expand(-1, 3, -1, -1), g(sketches), photos]
+        if self.args.dataset == "faces":
+            cartoons = cartoon_faces(8, size=self.model_cfg["image_size"], seed=1).to(self.device) * 2 - 1
+            rows += [cartoons.expand(-1, 3, -1, -1), g(cartoons)]
+        self.G.train()
+        grid = torch.cat(rows)
+        path = save_grid(grid, out / "samples" / f"step_{self.step:07d}.png", nrow=8)
+        save_grid(grid, out / "samples" / "latest.png", nrow=8)
+        return path
+
+
+def plot_curves(rows: list[dict], path: Path, title: str = "") -> Path:
+    """L1 (training batches and held-out pairs) and, for the GAN, D's belief about real and generated pairs."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    train_rows, evals = [r for r in rows if "l1" in r], [r for r in rows if "test_l1" in r]
+    gan = [r for r in train_rows if "d_real" in r]
+    fig, axes = plt.subplots(1, 2 if gan else 1, figsize=(9 if gan else 4.5, 3.4), squeeze=False)
+    ax = axes[0, 0]
+    ax.plot([r["step"] for r in train_rows], [r["l1"] for r in train_rows], label="L1, training batches")
+    ax.plot([r["step"] for r in evals], [r["test_l1"] for r in evals], marker="o", label="L1, held-out")
+    ax.set_xlabel("step"); ax.set_title("L1 to the real photo"); ax.legend()
+    if gan:
+        ax = axes[0, 1]
+        ax.plot([r["step"] for r in gan], [r["d_real"] for r in gan], label="D(sketch, real)")
+        ax.plot([r["step"] for r in gan], [r["d_fake"] for r in gan], label="D(sketch, G(sketch))")
+        ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+        ax.set_ylim(0, 1); ax.set_xlabel("step"); ax.set_title("discriminator's belief (patch mean)"); ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def train(args) -> dict:
+    out: Path = args.out
+    existing = ckpt.checkpoint_to_resume(out, args.resume)
+    trainer = Trainer(args)
+    if args.resume:
+        trainer.load_state(ckpt.load_checkpoint(existing, PROJECT, map_location=trainer.device), existing)
+        print(f"resumed from {existing} at step {trainer.step}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(trainer.state()["config"], indent=2))
+    log = MetricsLog(out / "metrics.jsonl", resume_step=trainer.step if args.resume else None)
+    print(f"{args.dataset}: {trainer.photos.shape[0]} training pairs x {args.variants} sketches, generator "
+          f"{count_parameters(trainer.G) / 1e6:.2f} M parameters" + ("" if trainer.D is None else
+          f", discriminator {count_parameters(trainer.D) / 1e6:.2f} M"), file=sys.stderr)
+
+    def evaluate():
+        l1 = trainer.held_out_l1()
+        return {"test_l1": l1}, f"held-out L1 {l1:.4f}"
+    postfix = lambda m: {"L1": f"{m['l1']:.3f}", **({} if trainer.D is None else
+                                                    {"D": f"{m['loss_d']:.2f}", "GAN": f"{m['loss_gan']:.2f}"})}
+    # Ctrl-C or SIGTERM finishes the current step; the checkpoint below is then written as usual.
+    run_loop(trainer, args, out, log, desc=f"sketch2real {args.dataset}", evaluate=evaluate, postfix=postfix)
+
+    ckpt.save_checkpoint(out, trainer.step, trainer.state(), keep=args.keep)
+    trainer.save_samples(out)
+    summary = {"step": trainer.step, "train_seconds": round(trainer.train_seconds, 1), "device": str(trainer.device),
+               "test_l1": trainer.held_out_l1(), "dataset": args.dataset, "l1_only": args.l1_only}
+    log.write(step=trainer.step, train_seconds=round(trainer.train_seconds, 2), test_l1=summary["test_l1"])
+    log.close()
+    plot_curves(MetricsLog.read(out / "metrics.jsonl"), out / "training.png", title=f"sketch2real: {out}")
+    ckpt.save_release(trainer.sampler.cpu().to(memory_format=torch.contiguous_format).eval(), trainer.model_cfg,
+                      out / "generator.safetensors", extra={"trained": summary, "dataset": args.dataset,
+                                                            "kind": args.kind})
+    print(json.dumps(summary))
+    return summary
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        train(args)
+    except (DataError, ckpt.CheckpointError) as e:
+        raise SystemExit(f"error: {e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""sketch2real's models, trainer, export and evaluation: shapes, behaviour, resume, parity, released figures."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ganlab.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_checkpoint, load_release
+from ganlab.data import SHARED_DATA
+from ganlab.training import MetricsLog
+from sketch2real.export import canvas_to_sketch, export
+from sketch2real.models import PatchDiscriminator, UNetGenerator, build_generator, count_parameters
+from test_sketch2real_data import encode, face_image, pack
+
+REPO = Path(__file__).resolve().parent.parent
+RELEASE = REPO / "sketch2real" / "release"
+SMALL = ["--width", "8", "--max-channels", "16", "--out-width", "8", "--d-width", "8", "--batch-size", "4",
+         "--variants", "2", "--eval-pairs", "3", "--sample-every", "10", "--quiet"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# ---- models -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size, width", [(64, 32), (128, 16)])  # the faces and the shoes/bags settings
+def test_unet_shapes_range_and_size(size, width):
+    g = UNetGenerator(image_size=size, width=width).eval()
+    out = g(torch.where(torch.rand(2, 1, size, size) < 0.1, -1.0, 1.0))
+    assert out.shape == (2, 3, size, size)
+    assert out.min() >= -1 and out.max() <= 1
+    # the page's budget: <= 8 MB of float32 weights
+    assert count_parameters(g) * 4 < 8e6
+    # no transposed convolutions (they paint checkerboards) and no batch statistics
+    kinds = {type(m).__name__ for m in g.modules()}
+    assert "ConvTranspose2d" not in kinds and not any("BatchNorm" in k for k in kinds)
+
+
+def test_unet_output_does_not_depend_on_the_batch():
+    g = UNetGenerator(image_size=64).eval()
+    sketches = torch.rand(5, 1, 64, 64) * 2 - 1
+    alone = torch.cat([g(s[None]) for s in sketches])
+    torch.testing.assert_close(g(sketches), alone, atol=1e-5, rtol=1e-4)
+
+
+def test_unet_sizes_it_cannot_build():
+    with pytest.raises(ValueError, match="power of two"):
+        UNetGenerator(image_size=96)
+
+
+def test_patch_discriminator_judges_patches_of_pairs():
+    d = PatchDiscriminator(width=8).eval()  # eval: spectral norm's power iteration stays put between calls
+    logits = d(torch.zeros(3, 1, 64, 64), torch.zeros(3, 3, 64, 64))
+    assert logits.shape == (3, 1, 8, 8)
+    # a logit in the top-left corner sees about 31x31 pixels: not the bottom-right quarter
+    photo = torch.zeros(1, 3, 64, 64)
+    changed = photo.clone()
+    changed[..., 32:, 32:] = 1
+    sketch = torch.zeros(1, 1, 64, 64)
+    delta = (d(sketch, changed) - d(sketch, photo)).abs()[0, 0]
+    assert delta[0, 0] == 0 and delta[-1, -1] > 0
+
+
+# ---- the page's preprocessing, in Python ---------------------------------------------------------------
+
+def test_canvas_to_sketch_conventions():
+    white = torch.full((256, 256, 4), 255, dtype=torch.uint8)
+    assert torch.equal(canvas_to_sketch(white, 64), torch.ones(1, 1, 64, 64))
+    transparent_black = torch.zeros(256, 256, 4, dtype=torch.uint8)  # no alpha: paper, whatever the colour
+    assert torch.equal(canvas_to_sketch(transparent_black, 64), torch.ones(1, 1, 64, 64))
+    ink = white.clone()
+    ink[8:12, 0:4, :3] = 0  # one 4x4 block of black ink -> one model pixel at -1
+    ink[0:2, 4:8, :3] = 0   # half a block -> grey, halfway
+    x = canvas_to_sketch(ink, 64)
+    assert x[0, 0, 2, 0] == -1 and x[0, 0, 0, 1] == pytest.approx(0.0, abs=1e-6) and x[0, 0, 5, 5] == 1
+    red = white.clone()
+    red[..., 1:3] = 0       # pure red: grey 0.299 * 255
+    assert canvas_to_sketch(red, 64)[0, 0, 0, 0] == pytest.approx(0.299 * 255 / 127.5 - 1, abs=1e-6)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (torch.zeros(250, 256, 4, dtype=torch.uint8), "multiple"),
+    (torch.zeros(256, 256, 3, dtype=torch.uint8), r"\[H, W, 4\]"),
+    (torch.zeros(256, 256, 4), "uint8"),
+])
+def test_canvas_to_sketch_refuses_odd_canvases(bad, message):
+    with pytest.raises(ValueError, match=message):
+        canvas_to_sketch(bad, 64)
+
+
+# ---- training on tiny data ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_faces(tmp_path_factory):
+    blobs = [encode(face_image(i)) for i in range(16)]
+    jpg, offsets = pack(blobs)
+    path = tmp_path_factory.mktemp("faces") / "faces_64_jpg.npz"
+    np.savez(path, jpg=jpg, offsets=offsets, celeba_id=np.arange(1, 17, dtype=np.int32),
+             source=np.zeros(16, np.uint8), test_index=np.array([2, 9, 13]))
+    return path
+
+
+def run_train(*args, check=True):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "sketch2real.train", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"training failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def rows(run_dir: Path) -> dict[int, tuple]:
+    return {r["step"]: (r["loss_d"], r["loss_g"], r["l1"]) for r in MetricsLog.read(run_dir / "metrics.jsonl")
+            if "loss_d" in r}
+
+
+def test_short_training_writes_everything_and_learns(tiny_faces, tmp_path):
+    out = tmp_path / "run"
+    common = ["--data-dir", str(tiny_faces), "--cache-dir", str(tmp_path / "cache"), *SMALL]
+    run_train(*common, "--out", str(out), "--steps", "40", "--log-every", "10", "--ckpt-every", "20",
+              "--eval-every", "20", "--lr-g", "2e-3")
+    assert [p.name for p in list_checkpoints(out)] == ["ckpt_00000020.pt", "ckpt_00000040.pt"]
+    assert (out / "samples" / "latest.png").is_file() and (out / "training.png").is_file()
+    log = MetricsLog.read(out / "metrics.jsonl")
+    l1 = [r["l1"] for r in log if "l1" in r]
+    assert l1[-1] < l1[0], "the generator did not get closer to the photos"
+    assert any("test_l1" in r for r in log)
+    state = load_checkpoint(latest_checkpoint(out), "sketch2real")
+    assert {"G", "D", "G_ema", "opt_g", "opt_d", "rng", "config"} <= state.keys()
+    # the sketch bank was cached and the next run reuses it
+    assert len(list((tmp_path / "cache").glob("sketches_faces_13x2_*.npy"))) == 1
+    # the released file is the EMA generator
+    released, meta = load_release(out / "generator.safetensors", build_generator)
+    ema = UNetGenerator(**meta["config"])
+    ema.load_state_dict({k.removeprefix("module."): v for k, v in state["G_ema"].items() if k.startswith("module.")})
+    x = torch.rand(2, 1, 64, 64) * 2 - 1
+    torch.testing.assert_close(released.eval()(x), ema.eval()(x))
+    assert meta["trained"]["step"] == 40 and meta["dataset"] == "faces"
+
+
+def test_l1_only_baseline_has_no_discriminator(tiny_faces, tmp_path):
+    out = tmp_path / "l1"
+    run_train("--data-dir", str(tiny_faces), "--cache-dir", str(tmp_path / "cache"), *SMALL, "--l1-only",
+              "--out", str(out), "--steps", "6", "--log-every", "3", "--eval-every", "0")
+    state = load_checkpoint(latest_checkpoint(out), "sketch2real")
+    assert state["D"] is None and state["model_config"]["l1_only"] is True
+    assert all("loss_d" not in r for r in MetricsLog.read(out / "metrics.jsonl"))
+
+
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_faces, tmp_path):
+    common = ["--data-dir", str(tiny_faces), "--cache-dir", str(tmp_path / "cache"), *SMALL, "--steps", "30",
+              "--log-every", "1", "--ckpt-every", "10", "--eval-every", "0"]
+    straight = tmp_path / "straight"
+    run_train("--out", str(straight), *common)
+    crashed = tmp_path / "crashed"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "sketch2real.train", "--out", str(crashed), *common],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while not (crashed / "ckpt_00000010.pt").exists():
+        assert proc.poll() is None, "training ended before the first checkpoint"
+        assert time.time() < deadline, "no checkpoint appeared"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert max(rows(crashed)) < 30, "the run finished before it could be killed"
+    run_train("--out", str(crashed), "--resume", *common)
+    a, b = rows(straight), rows(crashed)
+    assert sorted(a) == sorted(b) == list(range(1, 31))
+    for step in a:
+        assert a[step] == pytest.approx(b[step], rel=1e-5, abs=1e-6), f"step {step} differs after resuming"
+
+
+def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_faces, tmp_path):
+    out = tmp_path / "nan"
+    proc = run_train("--data-dir", str(tiny_faces), "--cache-dir", str(tmp_path / "cache"), *SMALL,
+                     "--out", str(out), "--steps", "20", "--log-every", "5", "--ckpt-every", "5",
+                     "--eval-every", "0", "--debug-nan-at-step", "8", check=False)
+    assert proc.returncode != 0 and "non-finite loss" in proc.stderr and "step 8" in proc.stderr
+    assert [p.name for p in list_checkpoints(out)] == ["ckpt_00000005.pt"]
+
+
+def test_resume_with_another_model_is_refused(tiny_faces, tmp_path):
+    out = tmp_path / "run"
+    common = ["--data-dir", str(tiny_faces), "--cache-dir", str(tmp_path / "cache"), "--out", str(out),
+              "--steps", "2", "--eval-every", "0"]
+    run_train(*common, *SMALL)
+    wider = [*SMALL]
+    wider[SMALL.index("--width") + 1] = "12"
+    proc = run_train(*common, *wider, "--resume", "--steps", "4", check=False)
+    assert proc.returncode != 0 and "width" in proc.stderr and "another model configuration" in proc.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--data-dir", "/nonexistent/faces"], "/nonexistent/faces"),
+    (["--batch-size", "0"], "--batch-size must be positive"),
+    (["--resume"], "holds no checkpoint"),
+])
+def test_bad_command_lines_get_clear_errors(tmp_path, args, message):
+    proc = run_train("--out", str(tmp_path / "x"), "--cache-dir", str(tmp_path / "cache"), *args, check=False)
+    assert proc.returncode != 0 and message in proc.stderr
+
+
+# ---- export --------------------------------------------------------------------------------------------
+
+def test_export_matches_pytorch_and_describes_itself(tmp_path):
+    from ganlab.checkpoint import save_release
+    g = UNetGenerator(image_size=64, width=8, max_channels=16, out_width=8).eval()
+    for p in g.parameters():  # a trained-looking network, not the near-identity of a fresh one
+        p.data.normal_(0, 0.3)
+    save_release(g, {"image_size": 64, "width": 8, "max_channels": 16, "out_width": 8}, tmp_path / "g.safetensors",
+                 extra={"dataset": "faces"})
+    meta = export(tmp_path / "g.safetensors", tmp_path / "g.onnx")
+    assert meta["parity_max_abs_diff"] < 1e-4 and meta["image_size"] == 64
+    sidecar = json.loads((tmp_path / "g.json").read_text())
+    assert sidecar["inputs"] == {"sketch": ["batch", 1, 64, 64]} and "non-commercial" in sidecar["licence"]
+    import onnxruntime as ort
+    session = ort.InferenceSession(str(tmp_path / "g.onnx"), providers=["CPUExecutionProvider"])
+    x = torch.rand(3, 1, 64, 64) * 2 - 1
+    (y,) = session.run(None, {"sketch": x.numpy()})
+    np.testing.assert_allclose(y, g(x).detach().numpy(), atol=1e-4)
+
+
+def test_export_refuses_a_broken_release(tmp_path):
+    (tmp_path / "g.safetensors").write_bytes(b"not weights")
+    (tmp_path / "g.json").write_text(json.dumps({"config": {"image_size": 64}}))
+    with pytest.raises(CheckpointError, match="safetensors"):
+        export(tmp_path / "g.safetensors", tmp_path / "g.onnx")
+
+
+@pytest.mark.parametrize("name", ["faces", "shoes_bags"])
+def test_committed_web_models_match_the_released_weights(name):
+    import onnxruntime as ort
+    model, meta = load_release(RELEASE / f"{name}.safetensors", build_generator)
+    onnx_path = REPO / "web" / "models" / f"sketch2real_{name}.onnx"
+    size = model.image_size
+    assert onnx_path.stat().st_size < 8e6
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    x = torch.where(torch.rand(2, 1, size, size, generator=torch.Generator().manual_seed(0)) < 0.08, -1.0, 1.0)
+    (y,) = session.run(None, {"sketch": x.numpy()})
+    np.testing.assert_allclose(y, model.eval()(x).detach().numpy(), atol=1e-4)
+
+
+# ---- the released model's figures ----------------------------------------------------------------------
+
+@pytest.mark.skipif(not (SHARED_DATA / "faces_celeba" / "faces_64_jpg.npz").is_file(),
+                    reason="needs ../shared/data/faces_celeba (CelebA faces)")
+def test_released_faces_model_meets_its_stated_figures():
+    """The bounds stated in README.md: the GAN's held-out Fréchet distance is clearly below the L1-only
+    baseline's (at most 80 % of it), and its held-out L1 stays close to the baseline's (within 25 %)."""
+    from sketch2real.evaluate import evaluate
+    gan, base = RELEASE / "faces.safetensors", RELEASE / "faces_l1.safetensors"
+    results = evaluate([gan, base], "faces", reference=1000)
+    g = results["models"]["sketch2real/release/faces.safetensors"]
+    b = results["models"]["sketch2real/release/faces_l1.safetensors"]
+    assert g["fd"] < 0.8 * b["fd"], (g, b)
+    assert g["l1"] < 1.25 * b["l1"], (g, b)
+    # the metric itself: real held-out photos are close to the reference, blurred ones far
+    sanity = results["sanity"]
+    assert sanity["real held-out photos"] < 0.5 * sanity["held-out photos blurred (sigma 1)"]

@@ -18,6 +18,8 @@ ONNX -> (onnx2tf) TensorFlow SavedModel -> (tensorflowjs_converter) TF.js graph 
 
 `--batch 1 64` forces fixed batches. TensorFlow works in NHWC, so the output is [batch, 28, 28, 1]
 (the manifest says so and the page transposes back), and TF.js has no int64, so `digit` is int32 there.
+The sketch2real generators convert the same way (`--onnx web/models/sketch2real_faces.onnx`): their
+`sketch` input becomes [batch, S, S, 1], which holds the same numbers in the same order as [batch, 1, S, S].
 onnx2tf rewrites the file it reads, so only a temporary copy of the model is ever handed to it.
 """
 import argparse
@@ -58,9 +60,8 @@ def onnx_to_saved_model(onnx_path: Path, work: Path, tag: str, log: Path, batch:
     if batch is None:
         shutil.copyfile(onnx_path, source)
     else:
-        z_dim = input_dims(onnx_path)["z"][1]
-        run([tool("onnxsim"), str(onnx_path), str(source), "--overwrite-input-shape",
-             f"z:{batch},{z_dim}", f"digit:{batch}"], log)
+        shapes = [f"{name}:{','.join(str(d) for d in [batch, *dims[1:]])}" for name, dims in input_dims(onnx_path).items()]
+        run([tool("onnxsim"), str(onnx_path), str(source), "--overwrite-input-shape", *shapes], log)
     out = work / f"saved_model_{tag}"
     run([tool("onnx2tf"), "-i", str(source), "-o", str(out), "-osd", "-n"], log)
     if not (out / "saved_model.pb").is_file():
@@ -75,22 +76,40 @@ def input_dims(onnx_path: Path) -> dict:
     return {i.name: [d.dim_value or d.dim_param for d in i.type.tensor_type.shape.dim] for i in model.graph.input}
 
 
+def random_feeds(onnx_path: Path, n: int, seed: int) -> dict:
+    """Inputs for a check at batch n: noise for z, digits 0-9, sparse ink on white paper for a sketch."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    feeds = {}
+    for name, dims in input_dims(onnx_path).items():
+        shape = (n, *dims[1:])
+        if name == "digit":
+            feeds[name] = rng.integers(0, 10, shape).astype(np.int64)
+        elif name == "sketch":
+            feeds[name] = np.where(rng.random(shape) < 0.1, -1.0, 1.0).astype(np.float32)
+        else:
+            feeds[name] = rng.standard_normal(shape).astype(np.float32)
+    return feeds
+
+
 def check_saved_model(saved_model: Path, onnx_path: Path, batches) -> float:
-    """Largest |SavedModel - onnxruntime| over random inputs at the given batch sizes."""
+    """Largest |SavedModel - onnxruntime| over random inputs at the given batch sizes.
+
+    onnx2tf turns 4-D inputs and outputs to NHWC, so image inputs are transposed on the way in and the
+    output on the way out."""
     import numpy as np
     import onnxruntime
     import tensorflow as tf
 
     fn = tf.saved_model.load(str(saved_model)).signatures["serving_default"]
     session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    z_dim = input_dims(onnx_path)["z"][1]
     worst = 0.0
     for n in batches:
-        rng = np.random.default_rng(n)
-        z = rng.standard_normal((n, z_dim)).astype(np.float32)
-        digit = rng.integers(0, 10, n).astype(np.int64)
-        want = session.run(None, {"z": z, "digit": digit})[0]                      # NCHW
-        got = next(iter(fn(z=tf.constant(z), digit=tf.constant(digit)).values())).numpy()  # NHWC
+        feeds = random_feeds(onnx_path, n, seed=n)
+        want = session.run(None, feeds)[0]                                        # NCHW
+        tf_feeds = {k: tf.constant(np.transpose(v, (0, 2, 3, 1)) if v.ndim == 4 else v) for k, v in feeds.items()}
+        got = next(iter(fn(**tf_feeds).values())).numpy()                          # NHWC
         got = np.transpose(got, (0, 3, 1, 2))
         if got.shape != want.shape:
             raise RuntimeError(f"batch {n}: TF output {got.shape} vs ONNX {want.shape}")
@@ -136,15 +155,20 @@ def convert(onnx_path: Path = DEFAULT_ONNX, out: Path | None = None, batches: li
         out.mkdir(parents=True)
         for v in variants:
             to_tfjs(v["saved_model"], out / Path(v["path"]).parent, log)
+        dims = input_dims(original)
+        if "sketch" in dims:  # a sketch -> photo model: one image in, one image out
+            kind = {"image_size": dims["sketch"][-1],
+                    "inputs": {"sketch": f"float32 [batch, {dims['sketch'][-1]}, {dims['sketch'][-1]}, 1] (NHWC)"}}
+        else:
+            kind = {"z_dim": sidecar.get("z_dim", dims["z"][1]), "num_classes": sidecar.get("num_classes", 10),
+                    "inputs": {"z": "float32 [batch, z_dim]", "digit": "int32 [batch]"}}
         manifest = {
             "model": sidecar.get("model", onnx_path.stem),
             "source": onnx_path.name,
             "source_sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
-            "z_dim": sidecar.get("z_dim", input_dims(original)["z"][1]),
-            "num_classes": sidecar.get("num_classes", 10),
+            **kind,
             "output_range": sidecar.get("output_range", [-1, 1]),
             "layout": "NHWC",
-            "inputs": {"z": "float32 [batch, z_dim]", "digit": "int32 [batch]"},
             "quantization": "float16 weights",
             "variants": [{"batch": v["batch"], "path": v["path"],
                           "savedmodel_vs_onnx_max_abs_diff": v["max_abs_diff"]} for v in variants],

@@ -1,14 +1,22 @@
 // The inference worker: loads one generator with one runtime and answers requests for images, so
 // the page's main thread never waits on the model.
 //
+// Two kinds of generator, told apart by the model's inputs:
+//   'digits'  (the MNIST page): inputs z [n, zDim] and digit [n]  -> image [n, 1, 28, 28]
+//   'sketch'  (the sketch page): input sketch [n, 1, S, S] (1 = paper, -1 = ink) -> photo [n, 3, S, S]
+//
 // Messages in:
-//   {type: 'init', runtime: 'ort'|'tfjs', backend, model, threads}  once, first
-//   {type: 'run', channel, id, z: Float32Array, digits: Int32Array, n, chunk?}
-//   {type: 'bench', id, n, warmup, reps}                           timings measured in here
+//   {type: 'init', runtime: 'ort'|'tfjs', backend, model, threads, expect?}  once, first; expect:
+//        'digits' (the default, so a page written before sketches stays as it was), 'sketch' or 'any':
+//        a model of another kind is a fatal error naming its inputs
+//   {type: 'run', channel, id, z: Float32Array, digits: Int32Array, n, chunk?}   digits models
+//   {type: 'run', channel, id, sketch: Float32Array (n*S*S), n}                   sketch models
+//   {type: 'bench', id, n, warmup, reps, input?: 'random'|'blank'}  timings measured in here (input:
+//                                                                  sketch models only; default random)
 // Messages out:
-//   {type: 'ready', backend, notes, zDim, numClasses, loadMs}
+//   {type: 'ready', backend, notes, inputKind: 'digits'|'sketch', imageSize, zDim, numClasses, loadMs}
 //   {type: 'partial', channel, id, start, count, n, image}   the first `count` images from `start`
-//   {type: 'result', channel, id, image: Float32Array (n*H*W), n, ms}
+//   {type: 'result', channel, id, image: Float32Array (n*C*H*W), n, ms}
 //   {type: 'dropped', channel, id}     a request replaced by a newer one on its channel before it ran
 //   {type: 'bench', id, times}
 //   {type: 'error', fatal, message, channel?, id?}
@@ -88,7 +96,14 @@ async function pump() {
 
 // A request with `chunk` runs in pieces of that many images, each posted as a 'partial' as soon as it is
 // done (the page's first grid uses it, so digits appear before the whole grid is ready).
-async function runRequest({ z, digits, n, id, chunk }, channel) {
+async function runRequest({ z, digits, sketch, n, id, chunk }, channel) {
+  if (engine.kind === 'sketch' || sketch) {
+    if (engine.kind !== 'sketch') throw new Error('this model takes noise and digits, not a sketch');
+    if (!(sketch instanceof Float32Array) || sketch.length !== n * engine.imageSize ** 2) {
+      throw new Error(`a sketch request needs ${n} x ${engine.imageSize}x${engine.imageSize} floats`);
+    }
+    return engine.runSketch(sketch, n);
+  }
   if (!chunk || chunk >= n) return engine.run(z, digits, n);
   let out = null;
   for (let start = 0; start < n; start += chunk) {
@@ -103,14 +118,23 @@ async function runRequest({ z, digits, n, id, chunk }, channel) {
   return out;
 }
 
-async function bench({ n, warmup = 10, reps = 50 }) {
-  const z = new Float32Array(n * engine.zDim).map(() => Math.random() * 2 - 1);
-  const digits = Int32Array.from({ length: n }, (_, i) => i % engine.numClasses);
-  for (let i = 0; i < warmup; i++) await engine.run(z, digits, n);
+async function bench({ n, warmup = 10, reps = 50, input = 'random' }) {
+  let once;
+  if (engine.kind === 'sketch') {
+    // a random sketch: about one pixel in ten is ink (as the export's parity check uses), or blank paper
+    const sketch = new Float32Array(n * engine.imageSize ** 2)
+      .map(() => (input === 'blank' || Math.random() >= 0.1 ? 1 : -1));
+    once = () => engine.runSketch(sketch, n);
+  } else {
+    const z = new Float32Array(n * engine.zDim).map(() => Math.random() * 2 - 1);
+    const digits = Int32Array.from({ length: n }, (_, i) => i % engine.numClasses);
+    once = () => engine.run(z, digits, n);
+  }
+  for (let i = 0; i < warmup; i++) await once();
   const times = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
-    await engine.run(z, digits, n);
+    await once();
     times.push(performance.now() - t0);
   }
   return times;
@@ -139,13 +163,17 @@ async function importRuntime(file) {
   }
 }
 
-async function init({ runtime, backend, model, threads }) {
+async function init({ runtime, backend, model, threads, expect = 'digits' }) {
   const t0 = performance.now();
   const name = model || DEFAULT_MODEL[runtime];
   const made = runtime === 'tfjs' ? await initTfjs(name, backend, threads) : await initOrt(name, backend, threads);
+  if (expect !== 'any' && made.kind !== expect) {
+    throw new Error(made.kind === 'sketch' ? `the model ${name} takes a sketch, not z and digit`
+                                           : `the model ${name} takes z and digit, not a sketch`);
+  }
   engine = made;
-  post({ type: 'ready', backend: made.label, notes: made.notes, zDim: made.zDim, numClasses: made.numClasses,
-         loadMs: performance.now() - t0 });
+  post({ type: 'ready', backend: made.label, notes: made.notes, inputKind: made.kind, imageSize: made.imageSize,
+         zDim: made.zDim, numClasses: made.numClasses, loadMs: performance.now() - t0 });
   pump();
 }
 
@@ -158,7 +186,7 @@ async function initOrt(name, backend, askedThreads) {
   const useGpu = backend === 'webgpu' || (backend === 'auto' && 'gpu' in navigator);
   const [bytes, meta, wasmOrt] = await Promise.all([
     fetchOk(modelUrl, `the model ${name}`).then(async (response) => new Uint8Array(await response.arrayBuffer())),
-    readSidecar(new URL(name.replace(/\.onnx$/, '') + '.json', MODELS), notes),
+    readSidecar(new URL(sidecarName(name), MODELS)),
     useGpu ? null : importRuntime('ort/ort.wasm.min.mjs'),
   ]);
 
@@ -171,8 +199,8 @@ async function initOrt(name, backend, askedThreads) {
       gpuOrt = await importRuntime('ort/ort.webgpu.min.mjs');
       configureOrt(gpuOrt, 1);
       const session = await gpuOrt.InferenceSession.create(bytes, { executionProviders: ['webgpu'] });
-      const made = ortEngine(gpuOrt, session, meta, 'webgpu', notes);
-      await made.run(new Float32Array(made.zDim), new Int32Array(1), 1); // fail here, not on first click
+      const made = ortEngine(gpuOrt, session, meta, 'webgpu', notes, name);
+      await made.probe();                                                 // fail here, not on first click
       return made;
     } catch (err) {
       notes.push(`WebGPU did not start (${describe(err)}), so the model runs on wasm instead.`);
@@ -182,7 +210,7 @@ async function initOrt(name, backend, askedThreads) {
     // The WebGPU build has a wasm backend too, already downloaded: use it rather than fetch another 3.7 MB.
     try {
       const session = await gpuOrt.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
-      return ortEngine(gpuOrt, session, meta, 'wasm (1 thread)', notes);
+      return ortEngine(gpuOrt, session, meta, 'wasm (1 thread)', notes, name);
     } catch (err) {
       notes.push(`The WebGPU build's wasm backend failed too (${describe(err)}).`);
     }
@@ -199,7 +227,7 @@ async function initOrt(name, backend, askedThreads) {
     throw new Error(`the model ${name} could not be read (${describe(err)})`);
   }
   if (!self.crossOriginIsolated) notes.push('This page is not cross-origin isolated, so wasm runs on one thread.');
-  return ortEngine(ort, session, meta, `wasm (${threads} thread${threads === 1 ? '' : 's'})`, notes);
+  return ortEngine(ort, session, meta, `wasm (${threads} thread${threads === 1 ? '' : 's'})`, notes, name);
 }
 
 /** ONNX Runtime's wasm threads on a cross-origin isolated page: one per core, at most 4 (more buys little
@@ -216,36 +244,79 @@ function configureOrt(ort, threads) {
   ort.env.logLevel = 'error';
 }
 
-async function readSidecar(url, notes) {
+/** The model's JSON sidecar, or null when there is none (the engine then says what it assumes). */
+async function readSidecar(url) {
   try {
     const response = await fetch(url);
     if (response.ok) return await response.json();
   } catch (err) { /* fall through to the defaults */ }
-  notes.push(`No ${url.pathname.split('/').pop()} beside the model; assuming z_dim 64 and 10 classes.`);
-  return FALLBACK_META;
+  return null;
 }
 
-function ortEngine(ort, session, meta, label, notes) {
-  for (const input of ['z', 'digit']) {
-    if (!session.inputNames.includes(input)) {
-      throw new Error(`the model has inputs [${session.inputNames}], not z and digit`);
-    }
+const sidecarName = (name) => name.replace(/\.onnx$/, '') + '.json';
+const addNote = (notes, text) => notes.includes(text) || notes.push(text);   // engines may be built twice
+
+/** 'sketch' or 'digits' from a model's input names; anything else is an error naming what it has. */
+function inputKind(names, name) {
+  if (names.includes('sketch')) return 'sketch';
+  if (names.includes('z') && names.includes('digit')) return 'digits';
+  throw new Error(`the model ${name} has inputs [${names}]: neither z and digit nor sketch`);
+}
+
+/** A sketch model's picture size: the sidecar's image_size, else the last dimension of the model's input. */
+function sketchSize(meta, dims, name, notes) {
+  if (Number.isInteger(meta?.image_size) && meta.image_size > 0) return meta.image_size;
+  const side = dims?.[dims.length - 1];
+  if (!Number.isInteger(side) || side <= 0) {
+    throw new Error(`no image size for ${name}: no image_size beside it and its input has no fixed size`);
+  }
+  addNote(notes, `No ${sidecarName(name)} beside the model; image size ${side} read from the model's input.`);
+  return side;
+}
+
+function ortEngine(ort, session, sidecar, label, notes, name = 'model') {
+  const kind = inputKind(session.inputNames, name);
+  if (kind === 'sketch') return ortSketchEngine(ort, session, sidecar, label, notes, name);
+  let meta = sidecar;
+  if (!meta) {
+    addNote(notes, `No ${sidecarName(name)} beside the model; assuming z_dim 64 and 10 classes.`);
+    meta = FALLBACK_META;
   }
   const output = session.outputNames.includes('image') ? 'image' : session.outputNames[0];
   const zDim = meta.z_dim, numClasses = meta.num_classes;
+  const imageSize = meta.output?.image?.[3] ?? 28;
   return {
-    label, notes, zDim, numClasses,
+    kind, label, notes, zDim, numClasses, imageSize,
+    probe() { return this.run(new Float32Array(zDim), new Int32Array(1), 1); },
     async run(z, digits, n) {
       const feeds = {
         z: new ort.Tensor('float32', z, [n, zDim]),
         digit: new ort.Tensor('int64', BigInt64Array.from(digits, (d) => BigInt(d)), [n]),
       };
-      const result = await session.run(feeds, [output]);
-      const tensor = result[output];
-      const data = tensor.data;
-      const image = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
-      tensor.dispose?.();
-      return image;
+      return ownedOutput(await session.run(feeds, [output]), output);
+    },
+  };
+}
+
+/** The output tensor's data as a Float32Array that owns its whole buffer (so it can be transferred). */
+function ownedOutput(result, output) {
+  const tensor = result[output];
+  const data = tensor.data;
+  const image = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+  tensor.dispose?.();
+  return image;
+}
+
+function ortSketchEngine(ort, session, meta, label, notes, name) {
+  const dims = session.inputMetadata?.find?.((m) => m.name === 'sketch')?.shape;
+  const imageSize = sketchSize(meta, dims, name, notes);
+  const output = session.outputNames.includes('photo') ? 'photo' : session.outputNames[0];
+  return {
+    kind: 'sketch', label, notes, imageSize, zDim: null, numClasses: null,
+    probe() { return this.runSketch(new Float32Array(imageSize * imageSize).fill(1), 1); },
+    async runSketch(sketch, n) {
+      const feeds = { sketch: new ort.Tensor('float32', sketch, [n, 1, imageSize, imageSize]) };
+      return ownedOutput(await session.run(feeds, [output]), output);
     },
   };
 }
@@ -255,6 +326,10 @@ function ortEngine(ort, session, meta, label, notes) {
 async function initTfjs(name, backend, askedThreads) {
   const notes = [];
   if (askedThreads) notes.push('TF.js chooses its own thread count (half the cores, at most 4); threads= is ignored.');
+  // The manifest first: a missing model is reported at once, not after the runtime has loaded.
+  const base = new URL(`${name}/`, MODELS);
+  const manifestUrl = new URL('manifest.json', base);
+  const manifest = await (await fetchOk(manifestUrl, `the TF.js model ${name}`)).json();
   await importRuntime('tfjs/tf.es2017.min.js');
   const tf = self.tf;
   tf.enableProdMode();
@@ -282,9 +357,6 @@ async function initTfjs(name, backend, askedThreads) {
   if (!chosen) throw new Error('no TF.js backend could start');
   if (backend !== 'auto' && chosen !== backend) notes.push(`Asked for ${backend}, running on ${chosen}.`);
 
-  const base = new URL(`${name}/`, MODELS);
-  const manifestUrl = new URL('manifest.json', base);
-  const manifest = await (await fetchOk(manifestUrl, `the TF.js model ${name}`)).json();
   const variants = [];
   for (const variant of manifest.variants) {
     const url = new URL(variant.path, base);
@@ -299,14 +371,18 @@ async function initTfjs(name, backend, askedThreads) {
   variants.sort((a, b) => (a.batch ?? Infinity) - (b.batch ?? Infinity));
   const zDim = manifest.z_dim, numClasses = manifest.num_classes;
   const nhwc = manifest.layout === 'NHWC';
+  const kind = inputKind(Object.keys(manifest.inputs ?? { z: 1, digit: 1 }), name);
+  const imageSize = kind === 'sketch' ? sketchSize(manifest, null, name, notes) : 28;
 
   // A model converted with a dynamic batch takes any n; fixed-batch variants get the smallest one that
   // fits (padded with zeros), or chunks of the largest.
   const pick = (count) => variants.find((v) => v.batch === null || v.batch >= count) ?? variants[variants.length - 1];
 
   const threads = chosen === 'wasm' && tf.wasm.getThreadsCount ? tf.wasm.getThreadsCount() : null;
+  const label = `tfjs-${chosen}` + (threads ? ` (${threads} thread${threads === 1 ? '' : 's'})` : '');
+  if (kind === 'sketch') return tfjsSketchEngine(tf, pick, label, notes, imageSize, nhwc);
   return {
-    label: `tfjs-${chosen}` + (threads ? ` (${threads} thread${threads === 1 ? '' : 's'})` : ''), notes, zDim, numClasses,
+    kind, label, notes, zDim, numClasses, imageSize,
     async run(z, digits, n) {
       let out = null, done = 0;
       while (done < n) {
@@ -326,6 +402,36 @@ async function initTfjs(name, backend, askedThreads) {
         const per = data.length / size;
         out ??= new Float32Array(n * per);
         out.set(data.subarray(0, take * per), done * per);
+        done += take;
+      }
+      return out;
+    },
+  };
+}
+
+/** A sketch model in TF.js: NHWC graphs take [n, S, S, 1] (the same numbers as [n, 1, S, S], one channel)
+ *  and give [n, S, S, 3], transposed back to [n, 3, S, S]. Fixed-batch variants are padded with paper. */
+function tfjsSketchEngine(tf, pick, label, notes, imageSize, nhwc) {
+  const per = imageSize * imageSize;
+  return {
+    kind: 'sketch', label, notes, imageSize, zDim: null, numClasses: null,
+    async runSketch(sketch, n) {
+      let out = null, done = 0;
+      while (done < n) {
+        const { batch, model } = pick(n - done);
+        const size = batch ?? n - done;
+        const take = Math.min(size, n - done);
+        const chunk = new Float32Array(size * per).fill(1);
+        chunk.set(sketch.subarray(done * per, (done + take) * per));
+        const photo = tf.tidy(() => {
+          const shape = nhwc ? [size, imageSize, imageSize, 1] : [size, 1, imageSize, imageSize];
+          const y = model.execute({ sketch: tf.tensor4d(chunk, shape) });
+          return nhwc ? tf.transpose(y, [0, 3, 1, 2]) : y;
+        });
+        const data = await photo.data();
+        photo.dispose();
+        out ??= new Float32Array(n * 3 * per);
+        out.set(data.subarray(0, take * 3 * per), done * 3 * per);
         done += take;
       }
       return out;

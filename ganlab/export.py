@@ -29,6 +29,15 @@ def export_onnx(model: torch.nn.Module, example_inputs: tuple, path: Path, input
     return path
 
 
+PARITY_TOLERANCE = 1e-4  # onnxruntime vs PyTorch, float32: larger gaps mean an operator was exported wrongly
+
+
+def require_parity(max_diff: float) -> None:
+    """Stop an export command whose ONNX file computes something else than the PyTorch model."""
+    if max_diff > PARITY_TOLERANCE:
+        raise SystemExit(f"error: onnxruntime disagrees with PyTorch by {max_diff:.2e} (more than {PARITY_TOLERANCE})")
+
+
 def onnx_parity(model: torch.nn.Module, path: Path, inputs: dict[str, torch.Tensor]) -> float:
     """Largest absolute difference between onnxruntime and PyTorch on the same inputs."""
     import onnxruntime as ort

@@ -1,4 +1,5 @@
-"""Pieces every training loop here shares: the NaN guard, the metrics log, the progress bar."""
+"""Pieces every training loop here shares: opening a run, the NaN guard, the metrics log, the progress bar,
+the generator's weight average and the loop itself."""
 import json
 from pathlib import Path
 
@@ -66,6 +67,40 @@ class MetricsLog:
 def progress(total: int, initial: int = 0, desc: str = "train", disable: bool = False):
     return tqdm(total=total, initial=initial, desc=desc, dynamic_ncols=True, disable=disable,
                 smoothing=0.05, unit="step")
+
+
+def start_run(args, project: str, make_trainer):
+    """Open a run in args.out: refuse to mix runs (ganlab.checkpoint.checkpoint_to_resume), build the trainer,
+    restore it from the newest checkpoint with --resume, write config.json and open the metrics log.
+
+    The trainer needs .load_state(state, path), .state() (with its "config") and .step."""
+    from ganlab import checkpoint as ckpt
+
+    out = Path(args.out)
+    existing = ckpt.checkpoint_to_resume(out, args.resume)
+    trainer = make_trainer(args)
+    if args.resume:
+        trainer.load_state(ckpt.load_checkpoint(existing, project, map_location=trainer.device), existing)
+        print(f"resumed from {existing} at step {trainer.step}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(trainer.state()["config"], indent=2))
+    return trainer, MetricsLog(out / "metrics.jsonl", resume_step=trainer.step if args.resume else None)
+
+
+def ema_update(decay: float):
+    """Exponential moving average of the generator's weights, with a warm-up so early averages aren't stuck
+    near the random init: the effective decay grows from 0.1 towards `decay` over the first steps."""
+
+    @torch.no_grad()
+    def update(ema_tensors, tensors, num_averaged):
+        d = min(decay, (1 + float(num_averaged)) / (10 + float(num_averaged)))
+        for e, t in zip(ema_tensors, tensors):
+            if e.is_floating_point():
+                e.lerp_(t, 1 - d)
+            else:
+                e.copy_(t)  # BatchNorm's integer step counter
+    return update
+
 
 
 def run_loop(trainer, args, out: Path, log: MetricsLog, desc: str, evaluate=None, postfix=None) -> None:

@@ -15,7 +15,7 @@ import torch
 
 from ganlab import checkpoint as ckpt
 from ganlab.data import REPO_ROOT
-from ganlab.export import export_onnx, onnx_parity
+from ganlab.export import export_onnx, onnx_parity, require_parity
 from mnist_gan.generate import RELEASED, load_generator
 
 DEFAULT_OUT = REPO_ROOT / "web" / "models" / "mnist_generator.onnx"
@@ -59,8 +59,7 @@ def main(argv=None):
         raise SystemExit(f"error: {e}")
     print(f"wrote {args.out} ({meta['onnx_bytes'] / 1e6:.2f} MB); onnxruntime vs PyTorch max |diff| "
           f"= {meta['parity_max_abs_diff']:.2e}")
-    if meta["parity_max_abs_diff"] > 1e-4:
-        raise SystemExit("error: onnxruntime disagrees with PyTorch by more than 1e-4")
+    require_parity(meta["parity_max_abs_diff"])
 
 
 if __name__ == "__main__":

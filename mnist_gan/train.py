@@ -23,7 +23,7 @@ from ganlab.data import DataError, DeviceBatches, load_mnist, to_unit_range
 from ganlab.metrics import frechet_distance
 from ganlab.device import autocast, pick_device, seed_everything
 from ganlab.plotting import plot_training, save_grid
-from ganlab.training import MetricsLog, run_loop
+from ganlab.training import MetricsLog, ema_update, run_loop, start_run
 from mnist_gan.models import build_models, generator_config, model_config
 
 PROJECT = "mnist_gan"
@@ -112,21 +112,6 @@ def parse_args(argv=None):
     if args.schedule != "both" and args.d_steps != 1:
         p.error(f"--schedule {args.schedule} decides per batch which network steps; use it with --d-steps 1")
     return args
-
-
-def ema_update(decay: float):
-    """Exponential moving average of the generator's weights, with a warm-up so early averages aren't stuck
-    near the random init: the effective decay grows from 0.1 towards `decay` over the first steps."""
-
-    @torch.no_grad()
-    def update(ema_tensors, tensors, num_averaged):
-        d = min(decay, (1 + float(num_averaged)) / (10 + float(num_averaged)))
-        for e, t in zip(ema_tensors, tensors):
-            if e.is_floating_point():
-                e.lerp_(t, 1 - d)
-            else:
-                e.copy_(t)  # BatchNorm's integer step counter
-    return update
 
 
 class Trainer:
@@ -369,14 +354,7 @@ def load_eval_classifier(trainer):
 
 def train(args) -> dict:
     out: Path = args.out
-    existing = ckpt.checkpoint_to_resume(out, args.resume)
-    trainer = Trainer(args)
-    if args.resume:
-        trainer.load_state(ckpt.load_checkpoint(existing, PROJECT, map_location=trainer.device), existing)
-        print(f"resumed from {existing} at step {trainer.step}")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(trainer.state()["config"], indent=2))
-    log = MetricsLog(out / "metrics.jsonl", resume_step=trainer.step if args.resume else None)
+    trainer, log = start_run(args, PROJECT, Trainer)
     classifier = load_eval_classifier(trainer)
     test_features = None if classifier is None else real_test_features(classifier, args.data_dir)
     if args.d_pretrain and trainer.step == 0:

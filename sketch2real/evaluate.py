@@ -11,7 +11,6 @@ do with either model (see `feature_network`), so neither model was trained to pl
 """
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
@@ -19,11 +18,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganlab import checkpoint as ckpt
-from ganlab.data import REPO_ROOT, DataError
+from ganlab.data import REPO_ROOT, DataError, to_unit_range
 from ganlab.metrics import frechet_distance
 from ganlab.plotting import save_grid
 from sketch2real.models import build_generator
-from sketch2real.train import load_pairs, test_sketches, to_unit_range
+from sketch2real.sketch import gaussian_blur
+from sketch2real.train import load_pairs, test_sketches
 
 RELEASE = Path(__file__).resolve().parent / "release"
 FEATURE_SEED = 2024
@@ -91,11 +91,6 @@ def generate(generator: nn.Module, sketches: torch.Tensor, batch: int = 100) -> 
     return torch.cat([generator(chunk) for chunk in sketches.split(batch)])
 
 
-def blur(images: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
-    from sketch2real.sketch import gaussian_blur
-    return gaussian_blur(images, sigma)
-
-
 def _name(path: Path) -> str:
     """A model's path as the tables show it: relative to the repository when it lies inside."""
     path = Path(path).resolve()
@@ -128,7 +123,7 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
                "feature_network": f"two random 3-layer CNNs (plain and zero-mean filters), seed {FEATURE_SEED}, "
                                   f"pooled at 3 scales, standardised ({ref.shape[1]} features)",
                "sanity": {"real held-out photos": frechet_distance(feats(photos), ref),
-                          "held-out photos blurred (sigma 1)": frechet_distance(feats(blur(photos)), ref)},
+                          "held-out photos blurred (sigma 1)": frechet_distance(feats(gaussian_blur(photos, 1.0)), ref)},
                "models": {}}
     outputs = {}
     for path in model_paths:

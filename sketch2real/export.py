@@ -18,7 +18,7 @@ import torch
 
 from ganlab import checkpoint as ckpt
 from ganlab.data import REPO_ROOT
-from ganlab.export import export_onnx, onnx_parity
+from ganlab.export import export_onnx, onnx_parity, require_parity
 from sketch2real.models import build_generator
 
 RELEASE = Path(__file__).resolve().parent / "release"
@@ -82,8 +82,7 @@ def main(argv=None):
         raise SystemExit(f"error: {e}")
     print(f"wrote {args.out or WEB_MODELS / f'sketch2real_{args.release.stem}.onnx'} ({meta['onnx_bytes'] / 1e6:.2f} MB); "
           f"onnxruntime vs PyTorch max |diff| = {meta['parity_max_abs_diff']:.2e}")
-    if meta["parity_max_abs_diff"] > 1e-4:
-        raise SystemExit("error: onnxruntime disagrees with PyTorch by more than 1e-4")
+    require_parity(meta["parity_max_abs_diff"])
 
 
 if __name__ == "__main__":

@@ -23,11 +23,10 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 
 from ganlab import checkpoint as ckpt
-from ganlab.data import DataError
+from ganlab.data import DataError, to_unit_range
 from ganlab.device import autocast, pick_device, seed_everything
 from ganlab.plotting import save_grid
-from ganlab.training import MetricsLog, run_loop
-from mnist_gan.train import ema_update
+from ganlab.training import MetricsLog, ema_update, run_loop, start_run
 from sketch2real.data import CACHE_DIR, load_faces, load_shoes_bags
 from sketch2real.models import PatchDiscriminator, UNetGenerator, count_parameters, generator_config
 from sketch2real.sketch import edges_to_sketch, photo_to_sketch
@@ -96,11 +95,6 @@ def parse_args(argv=None):
 
 
 # ---- data ---------------------------------------------------------------------------------------------
-
-def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
-    """uint8 0..255 -> float -1..1 (for sketches: white paper 1, ink -1)."""
-    return images_uint8.float().div(127.5).sub(1.0)
-
 
 def make_sketches(dataset: str, photos: torch.Tensor, edges: torch.Tensor | None, generator, augment=True,
                   chunk: int = 256, desc: str | None = None) -> torch.Tensor:
@@ -246,21 +240,26 @@ class Trainer:
         return stats
 
     @property
+    def model_settings(self) -> dict:
+        """What a checkpoint must match to be resumed: the generator's config and the game's shape."""
+        return {**self.model_cfg, "l1_only": self.args.l1_only, "d_width": self.args.d_width,
+                "d_layers": self.args.d_layers}
+
+    @property
     def sampler(self):
         return self.G_ema.module if self.args.ema else self.G
 
     def state(self) -> dict:
         return {"project": PROJECT, "step": self.step, "train_seconds": self.train_seconds,
                 "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(self.args).items()},
-                "model_config": {**self.model_cfg, "l1_only": self.args.l1_only, "d_width": self.args.d_width,
-                                 "d_layers": self.args.d_layers},
+                "model_config": self.model_settings,
                 "G": self.G.state_dict(), "G_ema": self.G_ema.state_dict(), "opt_g": self.opt_g.state_dict(),
                 "D": None if self.D is None else self.D.state_dict(),
                 "opt_d": None if self.D is None else self.opt_d.state_dict(),
                 "rng": ckpt.rng_state(self.noise)}
 
     def load_state(self, state: dict, path) -> None:
-        ckpt.check_same_model(state["model_config"], self.state()["model_config"], path)
+        ckpt.check_same_model(state["model_config"], self.model_settings, path)
         self.G.load_state_dict(state["G"]), self.G_ema.load_state_dict(state["G_ema"])
         self.opt_g.load_state_dict(state["opt_g"])
         if self.D is not None:
@@ -323,14 +322,7 @@ def plot_curves(rows: list[dict], path: Path, title: str = "") -> Path:
 
 def train(args) -> dict:
     out: Path = args.out
-    existing = ckpt.checkpoint_to_resume(out, args.resume)
-    trainer = Trainer(args)
-    if args.resume:
-        trainer.load_state(ckpt.load_checkpoint(existing, PROJECT, map_location=trainer.device), existing)
-        print(f"resumed from {existing} at step {trainer.step}")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(trainer.state()["config"], indent=2))
-    log = MetricsLog(out / "metrics.jsonl", resume_step=trainer.step if args.resume else None)
+    trainer, log = start_run(args, PROJECT, Trainer)
     print(f"{args.dataset}: {trainer.photos.shape[0]} training pairs x {args.variants} sketches, generator "
           f"{count_parameters(trainer.G) / 1e6:.2f} M parameters" + ("" if trainer.D is None else
           f", discriminator {count_parameters(trainer.D) / 1e6:.2f} M"), file=sys.stderr)

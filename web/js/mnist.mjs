@@ -1,4 +1,5 @@
 // The MNIST page: controls, URL state and drawing. All inference happens in worker.mjs.
+import { downloadCanvas } from './download.mjs';
 import { CELLS, parseParams, toSearch } from './params.mjs';
 import { gridDigits, gridNoise, slerp } from './noise.mjs';
 
@@ -255,14 +256,7 @@ function cellAt(canvas, event, cols, count) {
 
 function download() {
   const name = `mnist-seed${state.seed}-${state.digit === null ? 'mixed' : `digit${state.digit}`}.png`;
-  $('grid').toBlob((blob) => {
-    if (!blob) { showError('the picture could not be encoded as PNG', false); return; }
-    const link = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: name });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-  }, 'image/png');
+  downloadCanvas($('grid'), name, (message) => showError(message, false));
 }
 
 function wireControls() {

@@ -1,5 +1,6 @@
 // The sketch page: a drawing canvas, its stroke history, and live requests to the generator in
 // worker.mjs (channel 'live': the worker keeps only the newest waiting request, so there is no backlog).
+import { downloadCanvas } from './download.mjs';
 import { safeModelName } from './params.mjs';
 import { EXAMPLES } from './sketch_examples.mjs';
 import { FRAMES, canvasToSketch, fitReason, fitTransform, inkBox, photoToRgba, transformStroke } from './sketch_input.mjs';
@@ -500,15 +501,7 @@ function download() {
   c.imageSmoothingEnabled = true;
   c.imageSmoothingQuality = 'high';
   c.drawImage(photo, SIDE, 0, SIDE, SIDE);
-  out.toBlob((blob) => {
-    if (!blob) { showError('the picture could not be encoded as PNG', false); return; }
-    const link = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob),
-                                                              download: `sketch2real-${params.model}.png` });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-  }, 'image/png');
+  downloadCanvas(out, `sketch2real-${params.model}.png`, (message) => showError(message, false));
 }
 
 function wireControls() {

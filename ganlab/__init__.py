@@ -3,10 +3,12 @@
 Each project (mnist_gan, cifar10_gan, sketch2real) keeps its own models and training loop,
 and calls into here for the plumbing they all need:
 
-    data        finding and loading datasets, holding them as one tensor on the device
+    data        finding and loading datasets (MNIST, CIFAR-10), holding them as one tensor on the device
+    images      decoding packed or loose image files once, with a cache in data/cache
     device      picking cpu/cuda, seeding, autocast
     checkpoint  atomic checkpoints with RNG state, released weights in safetensors
-    training    the NaN guard, a metrics log that survives a resume, the progress bar
+    training    opening a run, the shared loop, the NaN guard, a metrics log that survives a resume,
+                the EMA update, training throughput
     metrics     Fréchet distance between two sets of features
     plotting    sample grids and loss curves
     export      ONNX export with an onnxruntime parity check

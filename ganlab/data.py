@@ -103,6 +103,82 @@ def write_mnist_idx(root: Path, train: tuple, test: tuple) -> Path:
     return Path(root)
 
 
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def load_cifar10(split: str = "train", data_dir=None, download_root=None,
+                 cache_dir="default") -> tuple[torch.Tensor, torch.Tensor]:
+    """CIFAR-10 as (images uint8 [N, 3, 32, 32], labels int64 [N]).
+
+    Order of preference: --data-dir (cifar10_jpg.npz, a folder holding it, or torchvision's
+    cifar-10-batches-py folder or its parent), ../shared/data/cifar10, then torchvision's download into
+    `download_root` (default: ./data). The JPEG-packed file is decoded once and cached in data/cache."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    if data_dir is not None and not Path(data_dir).expanduser().exists():
+        raise DataError(f"--data-dir {data_dir} does not exist")
+    tv_root = _torchvision_cifar_root(data_dir)
+    if tv_root is not None:
+        x, y = _torchvision_cifar(split, tv_root, download=False)
+    else:
+        path = resolve_data_file(data_dir, "cifar10", "cifar10_jpg.npz")
+        if path is not None:
+            x, y = _decode_cifar_npz(path, split, cache_dir)
+        else:
+            x, y = _torchvision_cifar(split, Path(download_root or REPO_ROOT / "data"), download=True)
+    if x.ndim != 4 or x.shape[1:] != (3, 32, 32) or x.dtype != np.uint8:
+        raise DataError(f"CIFAR-10 images must be uint8 of shape [N, 3, 32, 32]; got {x.dtype} {x.shape}")
+    if len(x) == 0 or len(y) != len(x):
+        raise DataError(f"CIFAR-10 {split} has {len(x)} images and {len(y)} labels")
+    if y.min() < 0 or y.max() > 9:
+        raise DataError(f"CIFAR-10 labels must be 0..9; found {int(y.min())}..{int(y.max())}")
+    return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y.astype(np.int64))
+
+
+def _torchvision_cifar_root(data_dir) -> Path | None:
+    """The root torchvision.datasets.CIFAR10 wants, when --data-dir is (or holds) cifar-10-batches-py."""
+    if data_dir is None:
+        return None
+    p = Path(data_dir).expanduser()
+    if p.name == "cifar-10-batches-py" and p.is_dir():
+        return p.parent
+    return p if (p / "cifar-10-batches-py").is_dir() else None
+
+
+def _decode_cifar_npz(path: Path, split: str, cache_dir):
+    import io
+
+    from ganlab import images
+
+    def decode():
+        d = _load_npz(path, [f"{split}_jpg", f"{split}_offsets", f"y_{split}"])
+        blobs = images.npz_blobs(d[f"{split}_jpg"], d[f"{split}_offsets"], path, f"{split}_jpg")
+        pixels, ok, skipped = images.decode_many(((f"{split} image {i}", io.BytesIO(v)) for i, v in blobs),
+                                                 32, "RGB", f"{split} images in {path.name}")
+        labels = np.asarray(d[f"y_{split}"])
+        if len(labels) != len(d[f"{split}_offsets"]) - 1:
+            raise DataError(f"{path}: {len(labels)} labels for {len(d[f'{split}_offsets']) - 1} {split} images")
+        return {"images": pixels, "labels": labels[ok], "skipped": np.array(skipped, dtype=str)}
+
+    arrays = images.cached(path, f"cifar10_{split}", decode, images.CACHE_DIR if cache_dir == "default" else cache_dir)
+    images.warn_skipped(arrays["skipped"], path)
+    return arrays["images"], arrays["labels"]
+
+
+def _torchvision_cifar(split: str, root: Path, download: bool):
+    import torchvision
+
+    try:
+        ds = torchvision.datasets.CIFAR10(root, train=(split == "train"), download=download)
+    except Exception as e:
+        raise DataError(
+            f"CIFAR-10 was not found and could not be {'downloaded' if download else 'read from ' + str(root)} "
+            f"({type(e).__name__}: {str(e)[:120]}). Pass --data-dir pointing at cifar10_jpg.npz or torchvision's "
+            "cifar-10-batches-py folder, or run once with internet access so torchvision can download it."
+        ) from e
+    return ds.data.transpose(0, 3, 1, 2), np.asarray(ds.targets)
+
+
 def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
     """uint8 [0, 255] -> float [-1, 1], the range of the generator's tanh output."""
     return images_uint8.float().div_(127.5).sub_(1.0)

@@ -18,7 +18,7 @@ def save_grid(images: torch.Tensor, path: Path, nrow: int = 10, padding: int = 2
 
 
 def plot_training(rows: list[dict], path: Path, title: str = "") -> Path:
-    """Losses, D(x) / D(G(z)) and (when logged) conditional accuracy over training steps."""
+    """Losses, D(x) / D(G(z)) and (when logged) conditional accuracy and Fréchet distance over training."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,7 +26,8 @@ def plot_training(rows: list[dict], path: Path, title: str = "") -> Path:
 
     train = [r for r in rows if "loss_d" in r]
     evals = [r for r in rows if "cond_acc" in r]
-    ncols = 3 if evals else 2
+    fds = [r for r in rows if "fd" in r]
+    ncols = 2 + bool(evals) + bool(fds)
     fig, axes = plt.subplots(1, ncols, figsize=(4.5 * ncols, 3.4))
     steps = [r["step"] for r in train]
     axes[0].plot(steps, [r["loss_d"] for r in train], label="D loss")
@@ -40,6 +41,11 @@ def plot_training(rows: list[dict], path: Path, title: str = "") -> Path:
         axes[2].plot([r["train_seconds"] / 60 for r in evals], [100 * r["cond_acc"] for r in evals], marker="o")
         axes[2].set_xlabel("training minutes"); axes[2].set_ylabel("%")
         axes[2].set_title("conditional accuracy"); axes[2].grid(alpha=0.3)
+    if fds:
+        ax = axes[-1]
+        ax.plot([r["train_seconds"] / 60 for r in fds], [r["fd"] for r in fds], marker="o", color="C3")
+        ax.set_yscale("log"); ax.set_xlabel("training minutes"); ax.set_title("Fréchet distance (lower is better)")
+        ax.grid(alpha=0.3, which="both")
     if title:
         fig.suptitle(title)
     fig.tight_layout()

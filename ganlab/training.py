@@ -183,3 +183,21 @@ def run_loop(trainer, args, out: Path, log: MetricsLog, desc: str, evaluate=None
         for s, h in old_handlers.items():
             signal.signal(s, h)
     bar.close()
+
+
+def images_per_second(step_fn, warmup: int, seconds: float, images_per_step: int, device) -> float:
+    """Throughput of a training step: `warmup` untimed calls, then as many as fit in `seconds`.
+
+    On CUDA the clock is read only after the queued GPU work has finished."""
+    import time
+
+    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
+    for _ in range(warmup):
+        step_fn()
+    sync()
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step_fn()
+        n += 1
+    sync()
+    return n * images_per_step / (time.perf_counter() - start)

@@ -10,28 +10,15 @@ during the G step, and (on a GPU) uses bf16 autocast and channels_last. Prints i
 ratio. A figure, not a test: run it by hand, on an otherwise idle machine.
 """
 import argparse
-import time
-from types import SimpleNamespace
 
 import torch
 
 from ganlab.data import DataError, load_mnist
 from ganlab.device import pick_device
+from ganlab.training import images_per_second
 from mnist_gan.baseline import textbook_loader, textbook_step
 from mnist_gan.models import build_models, model_config
 from mnist_gan.train import Trainer, parse_args
-
-
-def time_loop(step_fn, warmup: int, seconds: float, batch_size: int, sync) -> float:
-    for _ in range(warmup):
-        step_fn()
-    sync()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        step_fn()
-        n += 1
-    sync()
-    return n * batch_size / (time.perf_counter() - start)
 
 
 def textbook_images_per_s(args, device) -> float:
@@ -54,7 +41,7 @@ def textbook_images_per_s(args, device) -> float:
         with torch.device(device):
             textbook_step(G, D, opt_g, opt_d, real.to(device), labels.to(device), 64, conditional=True)
 
-    rate = time_loop(step, args.warmup, args.seconds, args.batch_size, sync_for(device))
+    rate = images_per_second(step, args.warmup, args.seconds, args.batch_size, device)
     tmp.cleanup()
     return rate
 
@@ -64,11 +51,7 @@ def project_images_per_s(args, extra_flags: list[str]) -> float:
                         "--d-width", str(args.d_width), *extra_flags]
                        + (["--data-dir", args.data_dir] if args.data_dir else []))
     trainer = Trainer(targs)
-    return time_loop(trainer.train_step, args.warmup, args.seconds, args.batch_size, sync_for(trainer.device))
-
-
-def sync_for(device):
-    return torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    return images_per_second(trainer.train_step, args.warmup, args.seconds, args.batch_size, trainer.device)
 
 
 def main(argv=None):

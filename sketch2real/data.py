@@ -11,30 +11,25 @@ it, or a folder of image files; without --data-dir, ../shared/data beside the re
     faces = load_faces("train")                                  # uint8 [15223, 3, 64, 64]
     edges, photos = load_shoes_bags("test", kind="shoes")        # uint8 [200, 1, 128, 128], [200, 3, 128, 128]
 """
-import hashlib
 import io
 import re
-import warnings
 import zlib
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 
-from ganlab.data import REPO_ROOT, SHARED_DATA, DataError, _load_npz, resolve_data_file
+from ganlab.data import SHARED_DATA, DataError, _load_npz, resolve_data_file
+from ganlab.images import (CACHE_DIR, cached as _cached, decode_many as _decode_many,
+                           fit_image as _fit, image_files as _image_files, npz_blobs as _npz_blobs,
+                           warn_skipped as _warn_skipped)
 
 FACES_SUBDIR, FACES_FILE, FACE_SIZE = "faces_celeba", "faces_64_jpg.npz", 64
 SHOES_SUBDIR, SHOES_FILE, SHOE_SIZE = "shoes_bags_edges", "shoes_bags_edges_128.npz", 128
-CACHE_DIR = REPO_ROOT / "data" / "cache"
-CACHE_VERSION = 1  # bump when decoding changes, so old caches are not reused
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
 FOLDER_TEST_SHARE = 0.05  # an image folder has no held-out list: this share of it becomes the test split
 KINDS = {"all": None, "shoes": 0, "bags": 1}
 
-
-class DataWarning(UserWarning):
-    """Something in the data was skipped; loading went on without it."""
 
 
 def _check_split(split: str) -> str:
@@ -115,17 +110,6 @@ def _find_source(data_dir, subdir: str, filename: str) -> Path:
     return resolve_data_file(path, subdir, filename)
 
 
-def _image_files(folder: Path) -> list[Path]:
-    """Image files anywhere under `folder`, sorted; DataError when there are none."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
-    if not files:
-        what = "is empty" if not any(folder.iterdir()) else "holds no image files"
-        raise DataError(f"--data-dir {folder} {what}; it should hold the .npz file or images "
-                        f"({', '.join(sorted(IMAGE_SUFFIXES))})")
-    return files
-
-
 def _test_by_name(names: list[str], share: float = FOLDER_TEST_SHARE) -> np.ndarray:
     """A fixed test split for a folder: files whose name hashes below `share` (so adding files never moves
     an old one between splits), and at least one file when there are two or more."""
@@ -140,55 +124,6 @@ def _test_by_name(names: list[str], share: float = FOLDER_TEST_SHARE) -> np.ndar
 
 # --------------------------------------------------------------------------------------------------
 # Decoding
-
-
-def _fit(image: Image.Image, size: int, mode: str) -> np.ndarray:
-    """A PIL image -> uint8 [C, size, size] in `mode` ('RGB' or 'L').
-
-    Odd pictures are converted rather than refused: transparency is laid on white paper, 16-bit grey is
-    scaled to 8 bits, and anything not size x size is centre-cropped to a square and resized."""
-    if image.mode in ("I", "I;16", "I;16B", "F"):
-        pixels = np.asarray(image, dtype=np.float64)
-        image = Image.fromarray((pixels * (255 / max(pixels.max(), 255))).astype(np.uint8))
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA"))
-    image = image.convert(mode)
-    if image.size != (size, size):
-        image = ImageOps.fit(image, (size, size), Image.Resampling.LANCZOS)
-    pixels = np.asarray(image, dtype=np.uint8)
-    return pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
-
-
-def _decode(data, size: int, mode: str) -> np.ndarray:
-    """Image bytes (a file object) or a path -> uint8 [C, size, size]; raises on a broken file."""
-    with Image.open(data) as image:
-        image.load()  # JPEG/PNG decode lazily; this makes a truncated file fail here, inside the caller's try
-        return _fit(image, size, mode)
-
-
-def _decode_many(items, size: int, mode: str, what: str, decode=_decode) -> tuple[np.ndarray, np.ndarray, list]:
-    """Decode (name, data) pairs: (images [M, C, size, size], positions decoded, names skipped).
-
-    An unreadable picture is skipped, not fatal, as long as some are readable."""
-    images, ok, skipped = [], [], []
-    for i, (name, data) in enumerate(items):
-        try:
-            images.append(decode(data, size, mode))
-            ok.append(i)
-        except Exception as e:  # PIL raises OSError, ValueError, SyntaxError... for broken files
-            skipped.append(f"{name} ({type(e).__name__}: {str(e)[:80]})")
-    if not images:
-        example = f"; the first: {skipped[0]}" if skipped else ""
-        raise DataError(f"none of the {len(skipped)} {what} could be read{example}")
-    return np.stack(images), np.array(ok, dtype=np.int64), skipped
-
-
-def _npz_blobs(buffer: np.ndarray, offsets: np.ndarray, path: Path, key: str):
-    if offsets.ndim != 1 or len(offsets) < 2 or offsets[0] < 0 or offsets[-1] > len(buffer) \
-            or (np.diff(offsets) < 0).any():
-        raise DataError(f"{path}: the offsets for {key} do not index its {len(buffer)} bytes")
-    for i in range(len(offsets) - 1):
-        yield i, memoryview(buffer[offsets[i]:offsets[i + 1]])
 
 
 def _decode_face_npz(path: Path) -> dict:
@@ -279,52 +214,3 @@ def _decode_pair_folder(folder: Path) -> dict:
             "skipped": np.array(skipped, dtype=str)}
 
 
-def _warn_skipped(skipped: np.ndarray, source: Path) -> None:
-    if len(skipped):
-        listed = "; ".join(skipped[:5]) + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else "")
-        warnings.warn(f"skipped {len(skipped)} unreadable image(s) in {source}: {listed}", DataWarning,
-                      stacklevel=3)
-
-
-# --------------------------------------------------------------------------------------------------
-# The cache
-
-
-def _fingerprint(source: Path) -> str:
-    """Changes whenever the source does: its path plus size and modification time (of every image file,
-    for a folder)."""
-    source = source.resolve()
-    parts = [str(CACHE_VERSION), str(source)]
-    files = [source] if source.is_file() else _image_files(source)
-    for f in files:
-        stat = f.stat()
-        parts.append(f"{f.relative_to(source) if f != source else ''}:{stat.st_size}:{stat.st_mtime_ns}")
-    return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
-
-
-def _cached(source: Path, tag: str, decode, cache_dir) -> dict:
-    """decode()'s arrays, from cache_dir when a cache of this very source exists (None: no caching)."""
-    if cache_dir is None:
-        return decode()
-    cache_dir = Path(cache_dir)
-    stem = f"{tag}-{source.stem}"
-    path = cache_dir / f"{stem}-{_fingerprint(source)}.npz"
-    if path.is_file():
-        try:
-            with np.load(path) as d:
-                return {k: d[k] for k in d.files}
-        except Exception:
-            pass  # a damaged cache (say, an interrupted write on another tool) is rebuilt below
-    arrays = decode()
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        for old in cache_dir.glob(f"{stem}-*.npz"):  # caches of an older version of this source
-            if re.fullmatch(rf"{re.escape(stem)}-[0-9a-f]{{16}}(\.partial)?\.npz", old.name):
-                old.unlink(missing_ok=True)
-        partial = path.with_name(path.stem + ".partial.npz")
-        np.savez(partial, **arrays)  # uncompressed: loading it back is a plain read
-        partial.replace(path)  # atomic, so a reader never sees half a cache
-    except OSError as e:
-        warnings.warn(f"could not write the data cache {path} ({e}); the next load decodes again",
-                      DataWarning, stacklevel=3)
-    return arrays

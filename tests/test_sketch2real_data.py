@@ -15,7 +15,8 @@ from ganlab.data import SHARED_DATA, DataError
 from sketch2real import data as s2r_data
 from sketch2real.cartoon import cartoon_faces
 from sketch2real.cartoon import main as cartoon_main
-from sketch2real.data import DataWarning, load_faces, load_shoes_bags
+from ganlab.images import DataWarning
+from sketch2real.data import load_faces, load_shoes_bags
 from sketch2real.sketch import (demo, drop_short_strokes, edges_to_sketch, photo_to_sketch, sketch_stages,
                                 stroke_labels)
 

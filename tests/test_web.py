@@ -265,12 +265,13 @@ def test_landing_page_links_projects(tab):
     tab.open(page="index.html")
     text = tab.page.inner_text("main")
     assert "MNIST" in text and "CIFAR-10" in text and "Sketch to real" in text
-    assert "Coming" in text  # CIFAR-10's card, until that project lands
+    assert "Coming" not in text
     assert "sketch.html" in tab.js("() => [...document.querySelectorAll('a')].map(a => a.getAttribute('href'))")
     hrefs = tab.js("() => [...document.querySelectorAll('a')].map(a => a.getAttribute('href'))")
     assert "mnist.html" in hrefs and "mnist.html?runtime=tfjs" in hrefs
+    assert "cifar10.html" in hrefs
     assert not any(h.startswith(("http:", "https:", "//")) for h in hrefs)
-    tab.page.click("text=Open (ONNX Runtime Web)")
+    tab.page.click("a[href='mnist.html']:has-text('Open (ONNX Runtime Web)')")
     tab.wait_idle()
     tab.assert_clean()
 

@@ -1,7 +1,8 @@
-"""Benchmark the MNIST page in headless Chromium: both runtimes, side by side.
+"""Benchmark the MNIST page (or the CIFAR-10 page) in headless Chromium: both runtimes, side by side.
 
     python -m web.bench                  # prints a table; --json FILE also writes the raw figures
     python -m web.bench --reps 100 --loads 5
+    python -m web.bench --page cifar10   # the same figures for web/cifar10.html and its model
 
 For each setup it serves web/ on a free localhost port and measures:
   * inference inside the Web Worker, after warm-up: median ms for one digit and for the 8x8 grid (64);
@@ -10,7 +11,7 @@ For each setup it serves web/ on a free localhost port and measures:
     cache) every load, median of --loads;
   * bytes the page transfers (as the server sent them, gzip where the browser asked for it) and their
     uncompressed size.
-Targets (from the issue): <= 5 ms per digit, <= 40 ms per grid, <= 2 s to first digit, <= 8 MB.
+Targets (from the MNIST issue): <= 5 ms per digit, <= 40 ms per grid, <= 2 s to first digit, <= 8 MB.
 """
 import argparse
 import json
@@ -30,6 +31,7 @@ SETUPS = [
     ("TF.js, no COOP/COEP", "runtime=tfjs", False),
 ]
 TARGETS = {"one_ms": 5, "grid_ms": 40, "first_digit_ms": 2000, "page_bytes": 8_000_000}
+MODEL_STEMS = {"mnist": "mnist_generator", "cifar10": "cifar10_generator"}  # page -> its model files
 
 
 def load(browser, url: str, server) -> dict:
@@ -50,10 +52,11 @@ def load(browser, url: str, server) -> dict:
             "files": len(sent), "errors": errors}
 
 
-def measure(browser, label: str, query: str, isolation: bool, loads: int, reps: int, warmup: int) -> dict:
+def measure(browser, label: str, query: str, isolation: bool, loads: int, reps: int, warmup: int,
+            page_name: str = "mnist") -> dict:
     server, base = serve_in_thread(isolation=isolation)
     try:
-        url = f"{base}mnist.html?seed=1" + (f"&{query}" if query else "")
+        url = f"{base}{page_name}.html?seed=1" + (f"&{query}" if query else "")
         runs = []
         for i in range(loads + 1):                     # load 0 fills the server's gzip cache; not counted
             run = load(browser, url, server)
@@ -78,10 +81,11 @@ def measure(browser, label: str, query: str, isolation: bool, loads: int, reps: 
         server.server_close()
 
 
-def model_sizes() -> dict:
+def model_sizes(page_name: str = "mnist") -> dict:
     models = SITE / "models"
-    tfjs = models / "mnist_generator_tfjs"
-    return {"onnx_bytes": (models / "mnist_generator.onnx").stat().st_size,
+    stem = MODEL_STEMS[page_name]
+    tfjs = models / f"{stem}_tfjs"
+    return {"onnx_bytes": (models / f"{stem}.onnx").stat().st_size,
             "tfjs_bytes": sum(f.stat().st_size for f in tfjs.rglob("*") if f.is_file())}
 
 
@@ -102,11 +106,12 @@ def table(rows: list[dict], sizes: dict) -> str:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m web.bench", description="Time the MNIST page in headless Chromium.")
+    p = argparse.ArgumentParser(prog="python -m web.bench", description="Time a generator page in headless Chromium.")
     p.add_argument("--reps", type=int, default=50, help="timed runs per batch size (after warm-up)")
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--loads", type=int, default=3, help="cold page loads for the first-digit time")
     p.add_argument("--only", choices=["ort", "tfjs"], default=None, help="one runtime only")
+    p.add_argument("--page", choices=sorted(MODEL_STEMS), default="mnist", help="which page to time")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = p.parse_args(argv)
     reason = playwright_missing()
@@ -119,8 +124,8 @@ def main(argv=None):
     with chromium() as browser:
         for label, query, isolation in setups:
             print(f"measuring: {label} ...", file=sys.stderr, flush=True)
-            rows.append(measure(browser, label, query, isolation, args.loads, args.reps, args.warmup))
-    sizes = model_sizes()
+            rows.append(measure(browser, label, query, isolation, args.loads, args.reps, args.warmup, args.page))
+    sizes = model_sizes(args.page)
     print(table(rows, sizes))
     for r in rows:
         if r["errors"]:

@@ -160,7 +160,9 @@ def convert(onnx_path: Path = DEFAULT_ONNX, out: Path | None = None, batches: li
             kind = {"image_size": dims["sketch"][-1],
                     "inputs": {"sketch": f"float32 [batch, {dims['sketch'][-1]}, {dims['sketch'][-1]}, 1] (NHWC)"}}
         else:
+            image = sidecar.get("output", {}).get("image", ["batch", 1, 28, 28])
             kind = {"z_dim": sidecar.get("z_dim", dims["z"][1]), "num_classes": sidecar.get("num_classes", 10),
+                    "image_size": image[-1], "channels": image[1],
                     "inputs": {"z": "float32 [batch, z_dim]", "digit": "int32 [batch]"}}
         manifest = {
             "model": sidecar.get("model", onnx_path.stem),

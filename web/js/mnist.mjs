@@ -1,11 +1,18 @@
-// The MNIST page: controls, URL state and drawing. All inference happens in worker.mjs.
+// The class-conditional generator pages (mnist.html, cifar10.html): controls, URL state and drawing. All
+// inference happens in worker.mjs. A page describes itself on <body>: data-name (file names), data-side
+// (picture size before the model says), data-classes (button labels, comma-separated; default 0-9),
+// data-noun (what the pictures are called), data-model-ort / data-model-tfjs (default model files).
 import { downloadCanvas } from './download.mjs';
 import { CELLS, parseParams, toSearch } from './params.mjs';
 import { gridDigits, gridNoise, slerp } from './noise.mjs';
 
 const $ = (id) => document.getElementById(id);
+const PAGE = document.body.dataset;
+const PAGE_NAME = PAGE.name ?? 'mnist';
+const CLASS_NAMES = PAGE.classes ? PAGE.classes.split(',') : null;   // null: the digits 0-9
+const NOUN = PAGE.noun ?? 'digits';
 const COLS = 8;                 // grid columns (and rows: 8 x 8 = CELLS)
-const SIDE = 28;                // MNIST images are 28 x 28
+let SIDE = Number(PAGE.side ?? 28);   // pictures are SIDE x SIDE; the model's own size replaces it when ready
 const GAP = 2;                  // pixels between cells in the drawn (and downloaded) grid
 const LOAD_TIMEOUT_MS = 60_000;
 const WALK_PERIOD_MS = 4000;    // one there-and-back of the latent walk
@@ -122,15 +129,19 @@ function layout(canvas, total, cols) {
   return ctx;
 }
 
-/** Draw `count` images as cells start .. start+count-1 of a `total`-cell grid: white digits on black. */
+/** Draw `count` images (each C x SIDE x SIDE, C = 1 grey or 3 RGB planes, values in [-1, 1]) as cells
+ *  start .. start+count-1 of a `total`-cell grid. */
 function drawCells(canvas, image, count, cols, start = 0, total = count) {
   const ctx = layout(canvas, total, cols);
   const cell = ctx.createImageData(SIDE, SIDE);
   const px = cell.data;
+  const plane = SIDE * SIDE;
+  const channels = Math.round(image.length / (count * plane));
+  const toByte = (v) => Math.max(0, Math.min(255, Math.round((v + 1) * 127.5)));
   for (let k = 0; k < count; k++) {
-    for (let i = 0; i < SIDE * SIDE; i++) {
-      const grey = Math.max(0, Math.min(255, Math.round((image[k * SIDE * SIDE + i] + 1) * 127.5)));
-      px[4 * i] = px[4 * i + 1] = px[4 * i + 2] = grey;
+    const base = k * channels * plane;
+    for (let i = 0; i < plane; i++) {
+      for (let c = 0; c < 3; c++) px[4 * i + c] = toByte(image[base + (channels === 3 ? c * plane : 0) + i]);
       px[4 * i + 3] = 255;
     }
     const at = start + k;
@@ -173,7 +184,7 @@ function onResult({ channel, id, image, n, ms }) {
   stats.drawn++;
   if (channel === 'grid') {
     placeMarker();
-    $('timing').textContent = `${n} digits in ${ms.toFixed(1)} ms`;
+    $('timing').textContent = `${n} ${NOUN} in ${ms.toFixed(1)} ms`;
     markFirstDigit();
   }
   if (channel === 'walk' && walk.playing) requestAnimationFrame(stepWalk);
@@ -206,7 +217,7 @@ function updateUrl() {
   $('share').href = location.href;
   const other = { ...state, runtime: state.runtime === 'ort' ? 'tfjs' : 'ort', backend: 'auto', model: null,
                   threads: null };
-  $('switch-runtime').href = `mnist.html${toSearch(other)}`;
+  $('switch-runtime').href = `${PAGE_NAME}.html${toSearch(other)}`;
 }
 
 function showDigitButtons() {
@@ -255,7 +266,8 @@ function cellAt(canvas, event, cols, count) {
 }
 
 function download() {
-  const name = `mnist-seed${state.seed}-${state.digit === null ? 'mixed' : `digit${state.digit}`}.png`;
+  const what = state.digit === null ? 'mixed' : CLASS_NAMES ? CLASS_NAMES[state.digit] : `digit${state.digit}`;
+  const name = `${PAGE_NAME}-seed${state.seed}-${what}.png`;
   downloadCanvas($('grid'), name, (message) => showError(message, false));
 }
 
@@ -265,7 +277,8 @@ function wireControls() {
   mixed.dataset.digit = 'mixed';
   digits.append(mixed);
   for (let d = 0; d < 10; d++) {
-    const button = Object.assign(document.createElement('button'), { type: 'button', textContent: String(d) });
+    const button = Object.assign(document.createElement('button'),
+                                 { type: 'button', textContent: CLASS_NAMES ? CLASS_NAMES[d] : String(d) });
     button.dataset.digit = String(d);
     digits.append(button);
   }
@@ -314,10 +327,16 @@ function start() {
   updateUrl();
   $('runtime').textContent = state.runtime === 'tfjs' ? 'TensorFlow.js' : 'ONNX Runtime Web';
   $('switch-runtime').textContent = state.runtime === 'tfjs' ? 'use ONNX Runtime Web' : 'use TensorFlow.js';
+  // data-model-tfjs="" on <body>: this page has no TF.js model, so it offers none
+  if (PAGE.modelTfjs === '' && state.runtime !== 'tfjs') $('switch-runtime').hidden = true;
   if (rejected.length) showNotes([`Ignored invalid URL parameter${rejected.length > 1 ? 's' : ''}: ${rejected.join(', ')}.`]);
   setBusy();
   if (typeof Worker === 'undefined' || typeof WebAssembly === 'undefined') {
     showError('this browser lacks Web Workers or WebAssembly, which the demo needs', true);
+    return;
+  }
+  if (state.runtime === 'tfjs' && PAGE.modelTfjs === '' && !state.model) {
+    showError('this page has no TensorFlow.js model yet; open it without runtime=tfjs', true);
     return;
   }
   const timer = setTimeout(() => showError(`the model did not load within ${LOAD_TIMEOUT_MS / 1000} s`, true),
@@ -333,6 +352,7 @@ function start() {
       case 'ready':
         clearTimeout(timer);
         meta = { zDim: data.zDim, numClasses: data.numClasses };
+        SIDE = data.imageSize ?? SIDE;
         backendLabel = data.backend;
         loadMs = data.loadMs;
         $('backend').textContent = data.backend;
@@ -362,13 +382,14 @@ function start() {
         break;
     }
   };
-  worker.postMessage({ type: 'init', runtime: state.runtime, backend: state.backend, model: state.model,
-                       threads: state.threads });
+  const pageModel = (state.runtime === 'tfjs' ? PAGE.modelTfjs : PAGE.modelOrt) || null;
+  worker.postMessage({ type: 'init', runtime: state.runtime, backend: state.backend,
+                       model: state.model ?? pageModel, threads: state.threads });
 }
 
 // What tests and the benchmark read: the exact noise and digits behind every drawn image.
 const benchWaiters = new Map();
-window.mnistDemo = {
+window.mnistDemo = window.demo = {
   state, results, stats, channels,
   get phase() { return phase; },
   get backend() { return backendLabel; },

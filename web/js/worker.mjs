@@ -2,7 +2,8 @@
 // the page's main thread never waits on the model.
 //
 // Two kinds of generator, told apart by the model's inputs:
-//   'digits'  (the MNIST page): inputs z [n, zDim] and digit [n]  -> image [n, 1, 28, 28]
+//   'digits'  (the MNIST and CIFAR-10 pages): inputs z [n, zDim] and digit [n] (the class)
+//             -> image [n, C, S, S] (1 x 28 x 28 digits, 3 x 32 x 32 CIFAR-10 pictures)
 //   'sketch'  (the sketch page): input sketch [n, 1, S, S] (1 = paper, -1 = ink) -> photo [n, 3, S, S]
 //
 // Messages in:
@@ -372,7 +373,7 @@ async function initTfjs(name, backend, askedThreads) {
   const zDim = manifest.z_dim, numClasses = manifest.num_classes;
   const nhwc = manifest.layout === 'NHWC';
   const kind = inputKind(Object.keys(manifest.inputs ?? { z: 1, digit: 1 }), name);
-  const imageSize = kind === 'sketch' ? sketchSize(manifest, null, name, notes) : 28;
+  const imageSize = kind === 'sketch' ? sketchSize(manifest, null, name, notes) : manifest.image_size ?? 28;
 
   // A model converted with a dynamic batch takes any n; fixed-batch variants get the smallest one that
   // fits (padded with zeros), or chunks of the largest.

@@ -38,6 +38,13 @@ def require_parity(max_diff: float) -> None:
         raise SystemExit(f"error: onnxruntime disagrees with PyTorch by {max_diff:.2e} (more than {PARITY_TOLERANCE})")
 
 
+def report_export(out: Path, meta: dict) -> None:
+    """Print what an export command wrote and stop with an error when its parity check failed."""
+    print(f"wrote {out} ({meta['onnx_bytes'] / 1e6:.2f} MB); onnxruntime vs PyTorch max |diff| "
+          f"= {meta['parity_max_abs_diff']:.2e}")
+    require_parity(meta["parity_max_abs_diff"])
+
+
 def onnx_parity(model: torch.nn.Module, path: Path, inputs: dict[str, torch.Tensor]) -> float:
     """Largest absolute difference between onnxruntime and PyTorch on the same inputs."""
     import onnxruntime as ort

@@ -87,6 +87,26 @@ def start_run(args, project: str, make_trainer):
     return trainer, MetricsLog(out / "metrics.jsonl", resume_step=trainer.step if args.resume else None)
 
 
+def release_sampler(trainer, config: dict, path: Path, extra: dict) -> None:
+    """Save the trainer's sampler (the EMA generator when there is one) as released weights: on the CPU,
+    contiguous, in eval mode."""
+    from ganlab import checkpoint as ckpt
+
+    generator = trainer.sampler.cpu().to(memory_format=torch.contiguous_format).eval()
+    ckpt.save_release(generator, config, path, extra=extra)
+
+
+def run_cli(train_fn, args) -> None:
+    """Run a training command; data and checkpoint problems end it with their message, not a traceback."""
+    from ganlab import checkpoint as ckpt
+    from ganlab.data import DataError
+
+    try:
+        train_fn(args)
+    except (DataError, ckpt.CheckpointError) as e:
+        raise SystemExit(f"error: {e}")
+
+
 def ema_update(decay: float):
     """Exponential moving average of the generator's weights, with a warm-up so early averages aren't stuck
     near the random init: the effective decay grows from 0.1 towards `decay` over the first steps."""

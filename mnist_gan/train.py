@@ -19,11 +19,11 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 
 from ganlab import checkpoint as ckpt
-from ganlab.data import DataError, DeviceBatches, load_mnist, to_unit_range
+from ganlab.data import DeviceBatches, load_mnist, to_unit_range
 from ganlab.metrics import frechet_distance
 from ganlab.device import autocast, pick_device, seed_everything
 from ganlab.plotting import plot_training, save_grid
-from ganlab.training import MetricsLog, ema_update, run_loop, start_run
+from ganlab.training import MetricsLog, ema_update, release_sampler, run_cli, run_loop, start_run
 from mnist_gan.models import build_models, generator_config, model_config
 
 PROJECT = "mnist_gan"
@@ -383,19 +383,14 @@ def train(args) -> dict:
         log.write(step=trainer.step, train_seconds=round(trainer.train_seconds, 2), **figures)
     log.close()
     plot_training(MetricsLog.read(out / "metrics.jsonl"), out / "training.png", title=f"mnist_gan: {out}")
-    ckpt.save_release(trainer.sampler.cpu().to(memory_format=torch.contiguous_format).eval(),
-                      generator_config(trainer.model_cfg), out / "generator.safetensors",
-                      extra={"trained": summary})
+    release_sampler(trainer, generator_config(trainer.model_cfg), out / "generator.safetensors",
+                    extra={"trained": summary})
     print(json.dumps(summary))
     return summary
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    try:
-        train(args)
-    except (DataError, ckpt.CheckpointError) as e:
-        raise SystemExit(f"error: {e}")
+    run_cli(train, parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from ganlab import checkpoint as ckpt
 from ganlab.data import DataError, to_unit_range
 from ganlab.device import autocast, pick_device, seed_everything
 from ganlab.plotting import save_grid
-from ganlab.training import MetricsLog, ema_update, run_loop, start_run
+from ganlab.training import MetricsLog, ema_update, release_sampler, run_cli, run_loop, start_run
 from sketch2real.data import CACHE_DIR, load_faces, load_shoes_bags
 from sketch2real.models import PatchDiscriminator, UNetGenerator, count_parameters, generator_config
 from sketch2real.sketch import edges_to_sketch, photo_to_sketch
@@ -342,19 +342,14 @@ def train(args) -> dict:
     log.write(step=trainer.step, train_seconds=round(trainer.train_seconds, 2), test_l1=summary["test_l1"])
     log.close()
     plot_curves(MetricsLog.read(out / "metrics.jsonl"), out / "training.png", title=f"sketch2real: {out}")
-    ckpt.save_release(trainer.sampler.cpu().to(memory_format=torch.contiguous_format).eval(), trainer.model_cfg,
-                      out / "generator.safetensors", extra={"trained": summary, "dataset": args.dataset,
-                                                            "kind": args.kind})
+    release_sampler(trainer, trainer.model_cfg, out / "generator.safetensors",
+                    extra={"trained": summary, "dataset": args.dataset, "kind": args.kind})
     print(json.dumps(summary))
     return summary
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    try:
-        train(args)
-    except (DataError, ckpt.CheckpointError) as e:
-        raise SystemExit(f"error: {e}")
+    run_cli(train, parse_args(argv))
 
 
 if __name__ == "__main__":

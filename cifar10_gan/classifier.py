@@ -4,11 +4,12 @@ Inception-v3's weights (the usual FID) cannot be downloaded here, so the project
 it did for MNIST: a small VGG-like network (conv, pool, BatchNorm, GELU; three stages) in the spirit of the
 fast CIFAR-10 training recipes (Page 2018, "How to train your ResNet"; Jordan 2024, "94% on CIFAR-10 in
 3.29 seconds"): BatchNorm everywhere, a short triangular learning-rate schedule, label smoothing, flips and
-2-pixel translations, and flip test-time augmentation. It is used three ways: conditional accuracy (is the
-picture the class that was asked for?), the Fréchet distance between its penultimate features for generated
-and real test images, and an Inception-Score-like figure from its class probabilities.
+2-pixel translations, and test-time augmentation over mirrored and shifted views. It is used three ways:
+conditional accuracy (is the picture the class that was asked for?), the Fréchet distance between its
+penultimate features for generated and real test images, and an Inception-Score-like figure from its class
+probabilities.
 
-    python -m cifar10_gan.classifier                # trains it (about 30 min on 2 CPU cores) and saves the weights
+    python -m cifar10_gan.classifier                # trains it (about 1 hour on 2 CPU cores, minutes on a GPU)
     python -m cifar10_gan.classifier --evaluate     # test accuracy of the committed weights
 """
 import argparse
@@ -63,19 +64,41 @@ def load_classifier(path: Path = WEIGHTS, device="cpu") -> Classifier:
     return model.to(device).eval()
 
 
+def tta_views(x: torch.Tensor, tta: str):
+    """(view, weight) pairs for test-time augmentation: the image, its mirror, and for "multicrop" also the
+    image shifted one pixel up-left and one down-right, each mirrored too, at half weight (the test-time
+    augmentation of Jordan 2024's fast CIFAR-10 trainer)."""
+    yield x, 1.0
+    if tta in ("flip", "multicrop"):
+        yield x.flip(3), 1.0
+    if tta == "multicrop":
+        padded = F.pad(x, [1] * 4, mode="reflect")
+        for crop in (padded[:, :, :-2, :-2], padded[:, :, 2:, 2:]):
+            yield crop, 0.5
+            yield crop.flip(3), 0.5
+
+
+TTA = ("none", "flip", "multicrop")
+
+
 @torch.no_grad()
-def classify(model: Classifier, images: torch.Tensor, batch_size: int = 500, flip: bool = True):
+def classify(model: Classifier, images: torch.Tensor, batch_size: int = 500, tta: str = "multicrop"):
     """(class probabilities [N, 10], features [N, D]) for images in [-1, 1], [N, 3, 32, 32].
 
-    With `flip`, logits and features are averaged over the image and its mirror (test-time augmentation)."""
+    Features are averaged over the test-time views (`tta`); the logits are the linear head applied to that
+    average, which is the same as averaging the views' logits."""
+    if tta not in TTA:
+        raise ValueError(f"tta must be one of {TTA}, not {tta!r}")
     device = next(model.parameters()).device
     probs, feats = [], []
     for chunk in images.split(batch_size):
-        chunk = chunk.to(device, torch.float32).contiguous(memory_format=torch.channels_last)
-        f = model.features(chunk)
-        if flip:
-            f = (f + model.features(chunk.flip(3))) / 2
-        feats.append(f.float())
+        chunk = chunk.to(device, torch.float32)
+        total, weights = 0, 0.0
+        for view, weight in tta_views(chunk, tta):
+            total = total + weight * model.features(view.contiguous(memory_format=torch.channels_last))
+            weights += weight
+        f = (total / weights).float()
+        feats.append(f)
         probs.append(model.head(f).float().softmax(1))
     return torch.cat(probs), torch.cat(feats)
 
@@ -95,9 +118,9 @@ def augment(x: torch.Tensor, generator: torch.Generator, shift: int = 2) -> torc
     return padded[batch, channel, rows, cols]
 
 
-def accuracy(model: Classifier, x_uint8: torch.Tensor, y: torch.Tensor) -> float:
+def accuracy(model: Classifier, x_uint8: torch.Tensor, y: torch.Tensor, tta: str = "multicrop") -> float:
     model.eval()
-    probs, _ = classify(model, to_unit_range(x_uint8))
+    probs, _ = classify(model, to_unit_range(x_uint8), tta=tta)
     return (probs.argmax(1).cpu() == y.cpu()).float().mean().item()
 
 
@@ -140,15 +163,29 @@ def train(args) -> float:
             sched.step()
             if i % 20 == 0:
                 bar.set_postfix(loss=f"{loss.item():.3f}")
-        if epoch == args.epochs - 1 or args.eval_each_epoch:
-            acc = accuracy(model, x_test, y_test)
-            print(f"epoch {epoch + 1}: test accuracy {100 * acc:.2f}% ({time.time() - start:.0f} s)", flush=True)
+        if args.eval_each_epoch and epoch < args.epochs - 1:
+            acc = accuracy(model, x_test, y_test, tta="flip")
+            print(f"epoch {epoch + 1}: test accuracy {100 * acc:.2f}% (flip TTA, {time.time() - start:.0f} s)", flush=True)
+    train_seconds = round(time.time() - start, 1)
+    by_tta = report_accuracy(model, x_test, y_test, f"after {args.epochs} epochs ({train_seconds:.0f} s)")
     model.eval().to(memory_format=torch.contiguous_format)
     save_release(model.cpu(), {"widths": list(model.widths), "stem": model.stem}, args.out,
-                 extra={"test_accuracy": acc, "test_images": len(x_test), "flip_tta": True, "epochs": args.epochs,
-                        "train_seconds": round(time.time() - start, 1)})
+                 extra=accuracy_meta(by_tta, len(x_test)) | {"epochs": args.epochs, "train_seconds": train_seconds})
     print(f"saved {args.out}")
-    return acc
+    return by_tta["multicrop"]
+
+
+def report_accuracy(model: Classifier, x_test, y_test, where: str) -> dict:
+    """Test accuracy under each test-time augmentation, printed; the judge uses "multicrop"."""
+    by_tta = {tta: accuracy(model, x_test, y_test, tta) for tta in TTA}
+    print(f"{where}: test accuracy on {len(x_test)} images: " +
+          ", ".join(f"{100 * a:.2f}% ({tta} TTA)" for tta, a in by_tta.items()), flush=True)
+    return by_tta
+
+
+def accuracy_meta(by_tta: dict, test_images: int) -> dict:
+    return {"test_accuracy": by_tta["multicrop"], "tta": "multicrop", "test_accuracy_by_tta": by_tta,
+            "test_images": test_images}
 
 
 def main(argv=None):
@@ -159,7 +196,7 @@ def main(argv=None):
                    help="cifar10_jpg.npz or a folder holding it (default: ../shared/data/cifar10, else download)")
     p.add_argument("--cache-dir", type=Path, default=CACHE_DIR, help="where the decoded images are cached")
     p.add_argument("--evaluate", action="store_true", help="only report the test accuracy of --out's weights")
-    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=0.2, help="peak SGD learning rate (Nesterov momentum 0.9)")
     p.add_argument("--weight-decay", type=float, default=5e-4)
@@ -179,8 +216,7 @@ def main(argv=None):
     try:
         if args.evaluate:
             x, y = load_cifar10("test", args.data_dir, cache_dir=args.cache_dir)
-            acc = accuracy(load_classifier(args.out), x, y)
-            print(f"{args.out}: test accuracy {100 * acc:.2f}% on {len(x)} images (flip TTA)")
+            report_accuracy(load_classifier(args.out), x, y, str(args.out))
         else:
             train(args)
     except (DataError, CheckpointError) as e:

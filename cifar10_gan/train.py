@@ -30,9 +30,9 @@ PROJECT = "cifar10_gan"
 # What --arch sets unless a flag says otherwise: the classic recipe and the modern one.
 RECIPES = {
     "dcgan": dict(z_dim=100, width=64, d_width=64, loss="bce", lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999,
-                  d_steps=1, diffaug="", ema=0.0, d_batches="separate"),
+                  d_steps=1, diffaug="", ema=0.0, d_batches="separate", g_noise="reuse"),
     "sngan": dict(z_dim=128, width=128, d_width=128, loss="hinge", lr_g=2e-4, lr_d=2e-4, beta1=0.0, beta2=0.9,
-                  d_steps=2, diffaug="color,translation,cutout", ema=0.999, d_batches="joint"),
+                  d_steps=2, diffaug="color,translation,cutout", ema=0.999, d_batches="joint", g_noise="fresh"),
 }
 
 
@@ -68,6 +68,9 @@ def parse_args(argv=None):
     g.add_argument("--d-batches", default=None, choices=["joint", "separate"],
                    help="D sees real and fake in one pass or two; with BatchNorm in D (dcgan) it must be two, so "
                         "that D is trained on the same all-fake batches it judges in G's step " + recipe("d_batches"))
+    g.add_argument("--g-noise", default=None, choices=["reuse", "fresh"],
+                   help="G's step reuses the fakes of the last D step (as DCGAN's code does: one G forward per "
+                        "step fewer) or draws new noise (as SNGAN's code does) " + recipe("g_noise"))
     g.add_argument("--seed", type=int, default=0)
     g = p.add_argument_group("speed")
     g.add_argument("--device", default="auto", help="auto, cpu or cuda")
@@ -175,17 +178,18 @@ class Trainer:
         with autocast(self.device, self.precision):
             return self.D_fwd(images, labels if self.conditional else None).float()
 
-    def d_step(self):
+    def d_step(self, keep_fakes: bool = False):
+        """One D update. With keep_fakes, G's forward keeps its graph and the fakes are returned for G's step."""
         real, real_y = self.data.batch(self.batches_seen)
         self.batches_seen += 1
-        with torch.no_grad():
+        with torch.set_grad_enabled(keep_fakes):
             fake, fake_y = self.fakes(real.size(0))
         if self.args.d_batches == "joint":  # one pass: cheaper, and fine for a D without BatchNorm
             b = real.size(0)
-            logits = self.judge(torch.cat([real, fake.float()]), torch.cat([real_y, fake_y]))
+            logits = self.judge(torch.cat([real, fake.detach().float()]), torch.cat([real_y, fake_y]))
             logit_real, logit_fake = logits[:b], logits[b:]
         else:  # two passes: a BatchNorm D normalises all-real and all-fake batches, as in G's step
-            logit_real, logit_fake = self.judge(real, real_y), self.judge(fake.float(), fake_y)
+            logit_real, logit_fake = self.judge(real, real_y), self.judge(fake.detach().float(), fake_y)
         if self.args.loss == "hinge":  # D wants real logits above +1 and fake below -1, and no further
             loss = F.relu(1 - logit_real).mean() + F.relu(1 + logit_fake).mean()
         else:  # binary cross-entropy: -log sigmoid(real) - log(1 - sigmoid(fake))
@@ -193,11 +197,12 @@ class Trainer:
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
-        return loss.detach(), logit_real.detach(), logit_fake.detach()
+        return loss.detach(), logit_real.detach(), logit_fake.detach(), (fake, fake_y) if keep_fakes else None
 
-    def g_step(self):
+    def g_step(self, fakes=None):
+        """One G update, on the fakes D just saw if given (judged by the updated D), else on fresh noise."""
         self.D.requires_grad_(False)  # gradients flow through D to G, but none are computed for D's weights
-        fake, fake_y = self.fakes(self.args.batch_size)
+        fake, fake_y = fakes if fakes is not None else self.fakes(self.args.batch_size)
         logit = self.judge(fake.float(), fake_y)
         loss = -logit.mean() if self.args.loss == "hinge" else F.softplus(-logit).mean()
         self.opt_g.zero_grad(set_to_none=True)
@@ -209,9 +214,10 @@ class Trainer:
         return loss.detach()
 
     def train_step(self) -> dict:
-        for _ in range(self.args.d_steps):
-            loss_d, logit_real, logit_fake = self.d_step()
-        loss_g = self.g_step()
+        for i in range(self.args.d_steps):
+            last = i == self.args.d_steps - 1
+            loss_d, logit_real, logit_fake, fakes = self.d_step(keep_fakes=last and self.args.g_noise == "reuse")
+        loss_g = self.g_step(fakes)
         # D(x) and D(G(z)) in the logs: the sigmoid of D's logits, read as "how sure D is that it is real"
         # (for the hinge loss a monotone reading of the logit rather than a trained probability)
         return {"loss_d": loss_d, "loss_g": loss_g, "d_real": torch.sigmoid(logit_real).mean(),

@@ -192,6 +192,29 @@ def test_classifier_augment_and_shapes():
         assert set(out[i, 0].flatten().tolist()) <= set(x[i, 0].flatten().tolist())
 
 
+def test_test_time_views_and_their_average():
+    from cifar10_gan.classifier import classify, tta_views
+
+    x = torch.arange(3 * 32 * 32, dtype=torch.float32).view(1, 3, 32, 32)
+    assert [w for _, w in tta_views(x, "none")] == [1.0]
+    views = list(tta_views(x, "multicrop"))
+    assert [w for _, w in views] == [1.0, 1.0, 0.5, 0.5, 0.5, 0.5]
+    assert all(v.shape == x.shape for v, _ in views)
+    assert torch.equal(views[1][0], x.flip(3))
+    up_left, down_right = views[2][0], views[4][0]
+    assert torch.equal(up_left[..., 1:, 1:], x[..., :-1, :-1])  # content moved one pixel down-right
+    assert torch.equal(down_right[..., :-1, :-1], x[..., 1:, 1:])
+    model = Classifier((8, 16, 16), stem=8).eval()
+    images = torch.rand(4, 3, 32, 32) * 2 - 1
+    probs, feats = classify(model, images, tta="multicrop")
+    with torch.no_grad():
+        by_hand = sum(w * model.features(v) for v, w in tta_views(images, "multicrop")) / 4.0
+    assert torch.allclose(feats, by_hand, atol=1e-5)
+    assert torch.allclose(probs, model.head(by_hand).softmax(1), atol=1e-5)
+    with pytest.raises(ValueError, match="tta must be one of"):
+        classify(model, images, tta="crops")
+
+
 def test_inception_like_score_limits():
     assert inception_like_score(torch.full((100, 10), 0.1)) == pytest.approx(1.0)
     assert inception_like_score(torch.eye(10).repeat(10, 1)) == pytest.approx(10.0, rel=1e-6)
@@ -232,6 +255,22 @@ def test_short_training_writes_everything(tiny_cifar, tmp_path, arch):
     G, meta = load_release(out / "generator.safetensors", build_generator)
     assert meta["config"]["arch"] == arch and meta["trained"]["step"] == 20
     assert G.eval()(torch.randn(2, 32), torch.tensor([0, 1])).shape == (2, 3, 32, 32)
+
+
+@pytest.mark.parametrize("g_noise, g_forwards", [("reuse", 1), ("fresh", 2)])
+def test_g_step_reuses_the_fakes_d_just_saw_or_draws_new_ones(tiny_cifar, tmp_path, g_noise, g_forwards):
+    from cifar10_gan.train import Trainer, parse_args
+    trainer = Trainer(parse_args(["--arch", "dcgan", "--data-dir", str(tiny_cifar), "--cache-dir", str(tmp_path),
+                                  *SMALL, "--g-noise", g_noise, "--out", str(tmp_path / "run")]))
+    g_calls, d_inputs = [], []
+    trainer.G.register_forward_hook(lambda m, args, out: g_calls.append(1))
+    trainer.D.register_forward_hook(lambda m, args, out: d_inputs.append(args[0].detach().clone()))
+    before = [p.detach().clone() for p in trainer.G.parameters()]
+    trainer.train_step()
+    assert len(g_calls) == g_forwards
+    real, fake_in_d_step, fake_in_g_step = d_inputs  # DCGAN: real and fake in separate passes, then G's step
+    assert torch.equal(fake_in_d_step, fake_in_g_step) == (g_noise == "reuse")
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.G.parameters())), "G was not updated"
 
 
 def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_cifar, tmp_path):
@@ -301,9 +340,9 @@ def test_committed_classifier_is_small_and_describes_itself():
 
     assert CLASSIFIER.stat().st_size <= 10e6
     meta = json.loads(CLASSIFIER.with_suffix(".json").read_text())
-    # The issue asks for 90 %; the committed judge, trained for 12 epochs on 2 CPU cores, reaches 89.2 %
-    # (notes/07_cifar10_gan.md). This bound guards what was measured, not the target.
-    assert meta["test_accuracy"] >= 0.89 and meta["test_images"] == 10000
+    # the issue asks for 90 % on the full test set, with the test-time augmentation the judge uses
+    assert meta["tta"] == "multicrop" and meta["test_images"] == 10000
+    assert meta["test_accuracy"] == meta["test_accuracy_by_tta"]["multicrop"] >= 0.90
 
 
 @needs_cifar
@@ -311,8 +350,8 @@ def test_committed_classifier_accuracy_on_a_test_subset():
     from cifar10_gan.classifier import accuracy, load_classifier
 
     x, y = load_cifar10("test")
-    # every 5th test picture: 2 000 of them, 200 per class
-    assert accuracy(load_classifier(), x[::5], y[::5]) >= 0.88
+    # every 5th test picture: 2 000 of them, 200 per class (89.65 % measured, with the judge's multi-crop views)
+    assert accuracy(load_classifier(), x[::5], y[::5]) >= 0.89
 
 
 @needs_cifar

@@ -9,6 +9,7 @@ stored statistics, so an image does not depend on the rest of its batch. The JSO
 """
 import argparse
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -17,6 +18,7 @@ from ganlab import checkpoint as ckpt
 from ganlab.data import CIFAR10_CLASSES, REPO_ROOT
 from ganlab.export import export_onnx, onnx_parity, report_export
 from cifar10_gan.evaluate import load_generator
+from cifar10_gan.models import ConditionalBatchNorm
 
 RELEASED = Path(__file__).resolve().parent / "release" / "generator.safetensors"
 DEFAULT_OUT = REPO_ROOT / "web" / "models" / "cifar10_generator.onnx"
@@ -34,12 +36,27 @@ class WithClass(torch.nn.Module):
         return image if self.g.num_classes else image + 0 * digit[:, None, None, None]
 
 
+@contextmanager
+def class_maps(model: torch.nn.Module):
+    """Export the conditional BatchNorms in their convertible form (ConditionalBatchNorm.forward); the parity
+    check below then compares that graph with the lookup form the model trained with."""
+    layers = [m for m in model.modules() if isinstance(m, ConditionalBatchNorm)]
+    for m in layers:
+        m.as_class_maps = True
+    try:
+        yield
+    finally:
+        for m in layers:
+            m.as_class_maps = False
+
+
 def export(weights: Path = RELEASED, out: Path = DEFAULT_OUT, check_batch: int = 16) -> dict:
     generator, release_meta = load_generator(weights)
     g = WithClass(generator).eval()
     z_dim = generator.z_dim
-    export_onnx(g, (torch.randn(2, z_dim), torch.tensor([3, 7])), out, input_names=["z", "digit"],
-                output_names=["image"])
+    with class_maps(g):
+        export_onnx(g, (torch.randn(2, z_dim), torch.tensor([3, 7])), out, input_names=["z", "digit"],
+                    output_names=["image"])
     gen = torch.Generator().manual_seed(1)
     check = {"z": torch.randn(check_batch, z_dim, generator=gen),
              "digit": torch.randint(0, 10, (check_batch,), generator=gen)}

@@ -96,12 +96,21 @@ class ConditionalBatchNorm(nn.Module):
             self.gain = self.bias = None
             self.scale = nn.Parameter(torch.ones(channels))
             self.shift = nn.Parameter(torch.zeros(channels))
+        self.as_class_maps = False  # set by the export: see forward
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         h = self.norm(x)
-        if self.num_classes:
-            return h * (1 + self.gain(y))[:, :, None, None] + self.bias(y)[:, :, None, None]
-        return h * self.scale[:, None, None] + self.shift[:, None, None]
+        if not self.num_classes:
+            return h * self.scale[:, None, None] + self.shift[:, None, None]
+        if self.as_class_maps:
+            # The same numbers written as a 1x1 convolution of a one-hot class map as large as h. Slower, but
+            # onnx2tf (ONNX -> TensorFlow) lays this out correctly; a [B, C, 1, 1] lookup it mis-transposes.
+            # (The convolutions carry explicit biases, 1 and 0: TF.js cannot run the bias-free ones onnx2tf writes.)
+            onehot = F.one_hot(y, self.num_classes).to(h.dtype)[:, :, None, None].expand(-1, -1, *h.shape[2:])
+            scale = F.conv2d(onehot, self.gain.weight.t()[:, :, None, None], torch.ones_like(self.gain.weight[0]))
+            shift = F.conv2d(onehot, self.bias.weight.t()[:, :, None, None], torch.zeros_like(self.bias.weight[0]))
+            return h * scale + shift
+        return h * (1 + self.gain(y))[:, :, None, None] + self.bias(y)[:, :, None, None]
 
 
 class GeneratorBlock(nn.Module):

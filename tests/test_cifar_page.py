@@ -107,16 +107,6 @@ def test_a_model_of_the_wrong_kind_is_refused_with_its_name(tab):
     assert tab.js("document.querySelector('#new-seed').disabled") is True
 
 
-def test_without_a_tfjs_model_the_page_offers_none_and_says_so(tab):
-    """onnx2tf mis-transposes the conditional BatchNorm's per-class scale, so no TF.js model is committed."""
-    assert not (MODELS / "cifar10_generator_tfjs").exists()
-    open_page(tab)
-    assert tab.js("document.getElementById('switch-runtime').hidden") is True
-    tab.open("?runtime=tfjs", page="cifar10.html")
-    tab.page.wait_for_function("() => window.demo && demo.phase === 'error'", timeout=LOAD_MS)
-    assert "no TensorFlow.js model" in tab.page.inner_text("#error")
-
-
 def test_tfjs_runtime_draws_the_same_pictures(tab, cifar_generator):
     if not (MODELS / "cifar10_generator_tfjs" / "manifest.json").is_file():
         pytest.skip("no TF.js conversion of the CIFAR-10 model is committed")

@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
-from torchvision import transforms
 
+from ganlab import cli
 from ganlab.data import DataError, _load_npz, resolve_data_file
 from ganlab.device import pick_device
 from ganlab.training import images_per_second
@@ -33,6 +33,8 @@ class JpegCifar(Dataset):
     """CIFAR-10 read the textbook way: one PIL decode and one transform per sample, every epoch."""
 
     def __init__(self, path):
+        from torchvision import transforms  # here: it takes seconds to import, and main checks flags first
+
         d = _load_npz(path, ["train_jpg", "train_offsets", "y_train"])
         self.blob, self.offsets, self.labels = d["train_jpg"], d["train_offsets"], d["y_train"].astype(np.int64)
         self.transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,) * 3, (0.5,) * 3)])
@@ -99,14 +101,14 @@ def project_images_per_s(flags: list[str], args) -> float:
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m cifar10_gan.benchmark", description=__doc__.split("\n\n")[0])
     p.add_argument("--arch", nargs="+", default=["dcgan", "sngan"], choices=["dcgan", "sngan"])
-    p.add_argument("--device", default="auto")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--width", type=int, default=None, help="G and D widths (default: each recipe's)")
-    p.add_argument("--d-steps", type=int, default=None, help="D steps per G step (default: each recipe's)")
-    p.add_argument("--seconds", type=float, default=30, help="timed seconds per loop")
-    p.add_argument("--warmup", type=int, default=3, help="untimed steps first")
-    p.add_argument("--workers", type=int, default=2, help="DataLoader workers for the textbook loop")
-    p.add_argument("--data-dir", default=None)
+    p.add_argument("--device", type=cli.device, default="auto")
+    p.add_argument("--batch-size", type=cli.positive_int, default=64)
+    p.add_argument("--width", type=cli.positive_int, default=None, help="G and D widths (default: each recipe's)")
+    p.add_argument("--d-steps", type=cli.positive_int, default=None, help="D steps per G step (default: each recipe's)")
+    p.add_argument("--seconds", type=cli.positive_float, default=30, help="timed seconds per loop")
+    p.add_argument("--warmup", type=cli.non_negative_int, default=3, help="untimed steps first")
+    p.add_argument("--workers", type=cli.non_negative_int, default=2, help="DataLoader workers for the textbook loop")
+    p.add_argument("--data-dir", type=cli.existing_path, default=None)
     p.add_argument("--compile", action="store_true", help="also time the project's step with torch.compile")
     args = p.parse_args(argv)
     device = pick_device(args.device)
@@ -116,7 +118,7 @@ def main(argv=None):
             flags = ["--arch", arch, "--batch-size", str(args.batch_size), "--device", args.device, "--quiet"]
             flags += ["--width", str(args.width), "--d-width", str(args.width)] if args.width else []
             flags += ["--d-steps", str(args.d_steps)] if args.d_steps else []
-            flags += ["--data-dir", args.data_dir] if args.data_dir else []
+            flags += ["--data-dir", str(args.data_dir)] if args.data_dir else []
             recipe = parse_args(flags)
             print(f"\n{arch}: widths G {recipe.width} / D {recipe.d_width}, {recipe.d_steps} D step(s) per G step, "
                   f"loss {recipe.loss}, DiffAugment {recipe.diffaug or 'off'}; images/s count real images read")

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from ganlab import cli
 from ganlab.checkpoint import CheckpointError, load_release, save_release
 from ganlab.data import DataError, load_cifar10, to_unit_range
 from ganlab.device import pick_device
@@ -192,27 +193,29 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m cifar10_gan.classifier",
                                 description="Train (or check) the CIFAR-10 classifier used to evaluate generators.",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--data-dir", default=None,
+    p.add_argument("--data-dir", type=cli.existing_path, default=None,
                    help="cifar10_jpg.npz or a folder holding it (default: ../shared/data/cifar10, else download)")
-    p.add_argument("--cache-dir", type=Path, default=CACHE_DIR, help="where the decoded images are cached")
+    p.add_argument("--cache-dir", type=cli.output_dir, default=CACHE_DIR, help="where the decoded images are cached")
     p.add_argument("--evaluate", action="store_true", help="only report the test accuracy of --out's weights")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--lr", type=float, default=0.2, help="peak SGD learning rate (Nesterov momentum 0.9)")
-    p.add_argument("--weight-decay", type=float, default=5e-4)
-    p.add_argument("--label-smoothing", type=float, default=0.2)
-    p.add_argument("--widths", type=int, nargs=3, default=[64, 128, 192], help="channels of the three stages")
-    p.add_argument("--limit", type=int, default=0, help="train on about this many images (0: all); for tests")
+    p.add_argument("--epochs", type=cli.positive_int, default=20)
+    p.add_argument("--batch-size", type=cli.positive_int, default=256)
+    p.add_argument("--lr", type=cli.positive_float, default=0.2, help="peak SGD learning rate (Nesterov momentum 0.9)")
+    p.add_argument("--weight-decay", type=cli.non_negative_float, default=5e-4)
+    p.add_argument("--label-smoothing", type=cli.float_in(0, 1), default=0.2)
+    p.add_argument("--widths", type=cli.positive_int, nargs=3, default=[64, 128, 192],
+                   help="channels of the three stages")
+    p.add_argument("--limit", type=cli.non_negative_int, default=0,
+                   help="train on about this many images (0: all); for tests")
     p.add_argument("--eval-each-epoch", action="store_true")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
+    p.add_argument("--threads", type=cli.non_negative_int, default=0, help="CPU threads (0: PyTorch's default)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", type=cli.device, default="auto")
     p.add_argument("--quiet", action="store_true")
-    p.add_argument("--out", type=Path, default=WEIGHTS)
+    p.add_argument("--out", type=cli.output_file, default=WEIGHTS,
+                   help="where the weights are written (with --evaluate: read; released weights with .json beside)")
     args = p.parse_args(argv)
-    for name in ("epochs", "batch_size"):
-        if getattr(args, name) <= 0:
-            p.error(f"--{name.replace('_', '-')} must be positive")
+    if args.evaluate:  # --out is then the weights to read, so they must be there
+        cli.check(p, "--out", cli.release_file, args.out)
     try:
         if args.evaluate:
             x, y = load_cifar10("test", args.data_dir, cache_dir=args.cache_dir)

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from ganlab import checkpoint as ckpt
+from ganlab import cli
 from ganlab.data import DataError, load_cifar10, to_unit_range
 from ganlab.images import CACHE_DIR
 from ganlab.metrics import frechet_distance
@@ -173,23 +174,26 @@ def inception_fid(generator, n: int, data_dir=None, device="cpu"):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m cifar10_gan.evaluate", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("generators", nargs="*", type=Path, help="released generators (.safetensors with .json beside)")
-    p.add_argument("--curve", nargs="+", type=Path, default=None,
+    p.add_argument("generators", nargs="*", type=cli.release_file,
+                   help="released generators (.safetensors with .json beside)")
+    p.add_argument("--curve", nargs="+", type=cli.existing_dir, default=None,
                    help="instead: evaluate every checkpoint of these run folders (figures over training time)")
-    p.add_argument("--plot", type=Path, default=None, help="with --curve: draw FD over time into this PNG")
-    p.add_argument("--samples", type=int, default=10000, help="generated images per generator")
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--cache-dir", type=Path, default=CACHE_DIR, help="where the decoded images are cached")
-    p.add_argument("--classifier", type=Path, default=WEIGHTS)
+    p.add_argument("--plot", type=cli.output_file, default=None, help="with --curve: draw FD over time into this PNG")
+    p.add_argument("--samples", type=cli.int_in(20), default=10000, help="generated images per generator")
+    p.add_argument("--data-dir", type=cli.existing_path, default=None)
+    p.add_argument("--cache-dir", type=cli.output_dir, default=CACHE_DIR, help="where the decoded images are cached")
+    p.add_argument("--classifier", type=cli.release_file, default=WEIGHTS)
     p.add_argument("--inception", action="store_true", help="also the real FID (needs torchmetrics and a download)")
-    p.add_argument("--json", type=Path, default=None, help="write the figures here")
-    p.add_argument("--grid", type=Path, default=None, help="also save the generators' samples side by side here")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", type=cli.output_file, default=None, help="write the figures here")
+    p.add_argument("--grid", type=cli.output_file, default=None,
+                   help="also save the generators' samples side by side here")
+    p.add_argument("--device", type=cli.device, default="cpu")
     args = p.parse_args(argv)
-    if args.samples < 20:
-        p.error("--samples must be at least 20")
     if not args.generators and not args.curve:
         p.error("name released generators, or run folders with --curve")
+    for run in args.curve or []:
+        if not ckpt.list_checkpoints(run):
+            p.error(f"argument --curve: {run} holds no checkpoints (ckpt_*.pt) to evaluate")
     try:
         judge = Judge(args.device, args.data_dir, args.classifier, cache_dir=args.cache_dir)
         if args.curve:
@@ -199,6 +203,7 @@ def main(argv=None):
                 arch = ckpt.load_checkpoint(ckpt.latest_checkpoint(run), "cifar10_gan")["config"]["arch"]
                 curves[f"{arch} ({run.name})"] = rows
             if args.json:
+                args.json.parent.mkdir(parents=True, exist_ok=True)
                 args.json.write_text(json.dumps({"samples": args.samples, "curves": curves}, indent=2) + "\n")
             if args.plot:
                 plot_curves(curves, args.plot)
@@ -226,6 +231,7 @@ def main(argv=None):
         acc = f"{100 * f['cond_acc']:8.1f}%" if "cond_acc" in f else f"{'-':>9s}"
         print(f"{name[-60:]:60s} {f['fd']:8.2f} {f['is_like']:8.2f} {acc}")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"samples": args.samples, "results": results}, indent=2) + "\n")
     if args.grid:
         print(f"wrote {save_side_by_side(panels, args.grid)}")

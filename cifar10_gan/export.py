@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from ganlab import checkpoint as ckpt
+from ganlab import cli
 from ganlab.data import CIFAR10_CLASSES, REPO_ROOT
 from ganlab.export import export_onnx, onnx_parity, report_export
 from cifar10_gan.evaluate import load_generator
@@ -73,8 +74,9 @@ def export(weights: Path = RELEASED, out: Path = DEFAULT_OUT, check_batch: int =
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m cifar10_gan.export", description="Export the generator to ONNX.")
-    p.add_argument("--weights", type=Path, default=RELEASED, help="a released generator (.safetensors + .json)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--weights", type=cli.release_file, default=RELEASED,
+                   help="a released generator (.safetensors + .json)")
+    p.add_argument("--out", type=cli.output_file, default=DEFAULT_OUT)
     args = p.parse_args(argv)
     try:
         meta = export(args.weights, args.out)

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
+from ganlab import distributed
 
 IMAGE_SIZE = 32
 ARCHS = ("dcgan", "sngan")
@@ -207,7 +208,11 @@ def diff_augment(x: torch.Tensor, policy: str, generator: torch.Generator | None
     if not policy:
         return x
     n, c, h, w = x.shape
-    rand = lambda *shape: torch.rand(*shape, generator=generator, device=x.device, dtype=x.dtype)
+    # under torchrun every rank draws the parameters of the whole global batch and keeps its rows (ganlab.distributed)
+    rand = lambda *shape: distributed.draw(lambda m: torch.rand(m, *shape[1:], generator=generator, device=x.device,
+                                                                dtype=x.dtype), shape[0])
+    randint = lambda low, high: distributed.draw(lambda m: torch.randint(low, high, (2, m), generator=generator,
+                                                                         device=x.device), n, dim=1)
     for op in policy.split(","):
         if op == "color":
             x = x + (rand(n, 1, 1, 1) - 0.5)                                            # brightness
@@ -217,7 +222,7 @@ def diff_augment(x: torch.Tensor, policy: str, generator: torch.Generator | None
             x = (x - mean) * (rand(n, 1, 1, 1) + 0.5) + mean                             # contrast
         elif op == "translation":  # shift by up to 1/8 of the size, filling with zeros
             s = h // 8
-            dy, dx = torch.randint(-s, s + 1, (2, n), generator=generator, device=x.device)
+            dy, dx = randint(-s, s + 1)
             rows = (torch.arange(h, device=x.device)[None] + dy[:, None] + s)[:, None, :, None]
             cols = (torch.arange(w, device=x.device)[None] + dx[:, None] + s)[:, None, None, :]
             padded = F.pad(x, [s] * 4)
@@ -225,7 +230,7 @@ def diff_augment(x: torch.Tensor, policy: str, generator: torch.Generator | None
                        torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
         elif op == "cutout":  # zero a square of half the size at a random place (it may hang off the edge)
             size = h // 2
-            cy, cx = torch.randint(0, h + 1 - size % 2, (2, n), generator=generator, device=x.device)
+            cy, cx = randint(0, h + 1 - size % 2)
             ys = torch.arange(h, device=x.device)[None, :, None]
             xs = torch.arange(w, device=x.device)[None, None, :]
             inside = ((ys - cy[:, None, None] + size // 2).clamp(min=-1) // size == 0) & \

@@ -19,9 +19,10 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 
 from ganlab import checkpoint as ckpt
+from ganlab import cli, distributed
 from ganlab.data import DeviceBatches, load_cifar10
 from ganlab.images import CACHE_DIR
-from ganlab.device import autocast, pick_device, seed_everything
+from ganlab.device import autocast, pick_device, resolve_precision, seed_everything
 from ganlab.plotting import plot_training, save_grid
 from ganlab.training import MetricsLog, ema_update, release_sampler, run_cli, run_loop, start_run
 from cifar10_gan.models import ARCHS, build_models, diff_augment, generator_config, model_config
@@ -41,30 +42,35 @@ def parse_args(argv=None):
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     recipe = lambda what: f"(default: the --arch recipe: dcgan {RECIPES['dcgan'][what]!r}, sngan {RECIPES['sngan'][what]!r})"
     g = p.add_argument_group("data and output")
-    g.add_argument("--data-dir", default=None, help="cifar10_jpg.npz, a folder holding it, or torchvision's "
+    g.add_argument("--data-dir", type=cli.existing_path, default=None,
+                   help="cifar10_jpg.npz, a folder holding it, or torchvision's "
                    "cifar-10-batches-py (default: ../shared/data/cifar10, else torchvision downloads it into ./data)")
-    g.add_argument("--out", type=Path, default=None, help="run folder (default: runs/cifar10_<arch>)")
+    g.add_argument("--out", type=cli.output_dir, default=None, help="run folder (default: runs/cifar10_<arch>)")
     g.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
-    g.add_argument("--cache-dir", type=Path, default=CACHE_DIR, help="where the decoded images are cached")
-    g.add_argument("--limit", type=int, default=0, help="train on N evenly spaced images only (0: all); for smoke tests")
+    g.add_argument("--cache-dir", type=cli.output_dir, default=CACHE_DIR, help="where the decoded images are cached")
+    g.add_argument("--limit", type=cli.non_negative_int, default=0,
+                   help="train on N evenly spaced images only (0: all); for smoke tests")
     g = p.add_argument_group("model")
     g.add_argument("--arch", default="sngan", choices=ARCHS, help="dcgan: the baseline; sngan: the strong model")
-    g.add_argument("--z-dim", type=int, default=None, help="noise length " + recipe("z_dim"))
-    g.add_argument("--width", type=int, default=None, help="generator channels " + recipe("width"))
-    g.add_argument("--d-width", type=int, default=None, help="discriminator channels " + recipe("d_width"))
+    g.add_argument("--z-dim", type=cli.positive_int, default=None, help="noise length " + recipe("z_dim"))
+    g.add_argument("--width", type=cli.positive_int, default=None, help="generator channels " + recipe("width"))
+    g.add_argument("--d-width", type=cli.positive_int, default=None, help="discriminator channels " + recipe("d_width"))
     g = p.add_argument_group("optimisation")
-    g.add_argument("--steps", type=int, default=50000, help="generator updates")
-    g.add_argument("--minutes", type=float, default=None, help="also stop after this much training time")
-    g.add_argument("--batch-size", type=int, default=64)
+    g.add_argument("--steps", type=cli.positive_int, default=50000, help="generator updates")
+    g.add_argument("--minutes", type=cli.positive_float, default=None, help="also stop after this much training time")
+    g.add_argument("--batch-size", type=cli.positive_int, default=64)
     g.add_argument("--loss", default=None, choices=["bce", "hinge"], help="GAN loss " + recipe("loss"))
-    g.add_argument("--lr-g", type=float, default=None, help=recipe("lr_g"))
-    g.add_argument("--lr-d", type=float, default=None, help=recipe("lr_d"))
-    g.add_argument("--beta1", type=float, default=None, help="Adam beta1 " + recipe("beta1"))
-    g.add_argument("--beta2", type=float, default=None, help="Adam beta2 " + recipe("beta2"))
-    g.add_argument("--d-steps", type=int, default=None, help="D updates per G update " + recipe("d_steps"))
+    g.add_argument("--lr-g", type=cli.positive_float, default=None, help=recipe("lr_g"))
+    g.add_argument("--lr-d", type=cli.positive_float, default=None, help=recipe("lr_d"))
+    g.add_argument("--beta1", type=cli.float_in(0, 1, high_open=True), default=None,
+                   help="Adam beta1 " + recipe("beta1"))
+    g.add_argument("--beta2", type=cli.float_in(0, 1, high_open=True), default=None,
+                   help="Adam beta2 " + recipe("beta2"))
+    g.add_argument("--d-steps", type=cli.positive_int, default=None, help="D updates per G update " + recipe("d_steps"))
     g.add_argument("--diffaug", default=None, help="DiffAugment policy for everything D sees, e.g. "
                    "color,translation,cutout; 'none' for off " + recipe("diffaug"))
-    g.add_argument("--ema", type=float, default=None, help="decay of G's weight average, 0: off " + recipe("ema"))
+    g.add_argument("--ema", type=cli.float_in(0, 1, high_open=True), default=None,
+                   help="decay of G's weight average, 0: off " + recipe("ema"))
     g.add_argument("--d-batches", default=None, choices=["joint", "separate"],
                    help="D sees real and fake in one pass or two; with BatchNorm in D (dcgan) it must be two, so "
                         "that D is trained on the same all-fake batches it judges in G's step " + recipe("d_batches"))
@@ -73,25 +79,26 @@ def parse_args(argv=None):
                         "step fewer) or draws new noise (as SNGAN's code does) " + recipe("g_noise"))
     g.add_argument("--seed", type=int, default=0)
     g = p.add_argument_group("speed")
-    g.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    g.add_argument("--device", type=cli.device, default="auto", help="auto, cpu or cuda")
     g.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="auto: bf16 autocast on CUDA, fp32 on CPU")
     g.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
                    help="NHWC memory layout (faster convolutions on tensor cores and on CPU)")
     g.add_argument("--compile", action="store_true", help="torch.compile G and D (worth it on CUDA)")
-    g.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
+    g.add_argument("--threads", type=cli.non_negative_int, default=0, help="CPU threads (0: PyTorch's default)")
     g.add_argument("--clock", default="wall", choices=["wall", "cpu"],
                    help="what --minutes and train_seconds count: wall-clock time, or this process's CPU time "
                         "(fair budgets for single-threaded runs that share a machine)")
     g = p.add_argument_group("logging")
-    g.add_argument("--log-every", type=int, default=50)
-    g.add_argument("--sample-every", type=int, default=1000)
-    g.add_argument("--eval-every", type=int, default=1000,
+    g.add_argument("--log-every", type=cli.positive_int, default=50)
+    g.add_argument("--sample-every", type=cli.non_negative_int, default=1000)
+    g.add_argument("--eval-every", type=cli.non_negative_int, default=1000,
                    help="Fréchet distance, Inception-Score-like score and conditional accuracy by the "
                         "project's classifier (0: off)")
-    g.add_argument("--eval-samples", type=int, default=2000, help="generated images per evaluation")
-    g.add_argument("--ckpt-every", type=int, default=1000)
-    g.add_argument("--keep", type=int, default=3, help="checkpoints kept")
+    g.add_argument("--eval-samples", type=cli.int_in(20), default=2000,
+                   help="generated images per evaluation (at least 20: two per class for a covariance)")
+    g.add_argument("--ckpt-every", type=cli.positive_int, default=1000)
+    g.add_argument("--keep", type=cli.positive_int, default=3, help="checkpoints kept")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--debug-nan-at-step", type=int, default=None, help=argparse.SUPPRESS)  # tests the NaN guard
     args = p.parse_args(argv)
@@ -101,13 +108,6 @@ def parse_args(argv=None):
     args.diffaug = "" if args.diffaug in ("none", "off") else args.diffaug
     if args.out is None:
         args.out = Path(f"runs/cifar10_{args.arch}")
-    for name in ("steps", "batch_size", "log_every", "ckpt_every", "keep", "z_dim", "width", "d_width", "d_steps"):
-        if getattr(args, name) <= 0:
-            p.error(f"--{name.replace('_', '-')} must be positive")
-    if args.eval_samples < 20:
-        p.error("--eval-samples must be at least 20 (two per class for a covariance)")
-    if not 0 <= args.ema < 1:
-        p.error("--ema must be in [0, 1)")
     try:
         diff_augment(torch.zeros(1, 3, 32, 32), args.diffaug)
     except ValueError as e:
@@ -123,7 +123,7 @@ class Trainer:
         if args.threads:
             torch.set_num_threads(args.threads)
         self.device = pick_device(args.device)
-        self.precision = args.precision if args.precision != "auto" else ("bf16" if self.device.type == "cuda" else "fp32")
+        self.precision = resolve_precision(args.precision, self.device)
         self.model_cfg = model_config(args)
         seed_everything(args.seed)
         x, y = load_cifar10("train", args.data_dir, cache_dir=args.cache_dir)
@@ -143,8 +143,7 @@ class Trainer:
         self.noise = torch.Generator(self.device).manual_seed(args.seed)
         self.step, self.train_seconds, self.batches_seen = 0, 0.0, 0
         self.clock = time.process_time if args.clock == "cpu" else time.perf_counter
-        self.G_fwd = torch.compile(self.G) if args.compile else self.G
-        self.D_fwd = torch.compile(self.D) if args.compile else self.D
+        self.G_fwd, self.D_fwd = distributed.wrap(self.G, args.compile), distributed.wrap(self.D, args.compile)
         fixed = torch.Generator(self.device).manual_seed(12345)
         self.fixed_z = torch.randn(100, args.z_dim, generator=fixed, device=self.device)
         self.fixed_y = torch.arange(10, device=self.device).repeat_interleave(10)  # a row per class
@@ -165,8 +164,8 @@ class Trainer:
 
     # -- one training step ---------------------------------------------------------------------------------
     def fakes(self, n: int):
-        z = torch.randn(n, self.args.z_dim, generator=self.noise, device=self.device)
-        y = torch.randint(0, 10, (n,), generator=self.noise, device=self.device)
+        z = distributed.draw(lambda m: torch.randn(m, self.args.z_dim, generator=self.noise, device=self.device), n)
+        y = distributed.draw(lambda m: torch.randint(0, 10, (m,), generator=self.noise, device=self.device), n)
         with autocast(self.device, self.precision):
             return self.G_fwd(z, y), y
 
@@ -202,7 +201,7 @@ class Trainer:
     def g_step(self, fakes=None):
         """One G update, on the fakes D just saw if given (judged by the updated D), else on fresh noise."""
         self.D.requires_grad_(False)  # gradients flow through D to G, but none are computed for D's weights
-        fake, fake_y = fakes if fakes is not None else self.fakes(self.args.batch_size)
+        fake, fake_y = fakes if fakes is not None else self.fakes(distributed.local(self.args.batch_size))
         logit = self.judge(fake.float(), fake_y)
         loss = -logit.mean() if self.args.loss == "hinge" else F.softplus(-logit).mean()
         self.opt_g.zero_grad(set_to_none=True)
@@ -252,7 +251,7 @@ class Trainer:
 
 def load_judge(trainer):
     """The classifier and the real test set's statistics, or None (with a note) when its weights are missing."""
-    if not trainer.args.eval_every:
+    if not trainer.args.eval_every or not distributed.is_main():
         return None
     from cifar10_gan.evaluate import Judge
     try:
@@ -272,11 +271,9 @@ def train(args) -> dict:
         trainer.G.train()
         return figures, judge.describe(figures)
     postfix = lambda m: dict(D=f"{m['loss_d']:.3f}", G=f"{m['loss_g']:.3f}")
-    run_loop(trainer, args, out, log, desc=f"cifar10 {args.arch}", evaluate=None if judge is None else evaluate,
-             postfix=postfix)
-
-    ckpt.save_checkpoint(out, trainer.step, trainer.state(), keep=args.keep)
-    trainer.save_samples(out)
+    if not run_loop(trainer, args, out, log, desc=f"cifar10 {args.arch}",
+                    evaluate=None if judge is None else evaluate, postfix=postfix):
+        return {}  # under torchrun, rank 0 alone evaluates and releases
     summary = {"arch": args.arch, "step": trainer.step, "train_seconds": round(trainer.train_seconds, 1),
                "device": str(trainer.device)}
     if judge is not None:

@@ -12,4 +12,5 @@ and calls into here for the plumbing they all need:
     metrics     Fréchet distance between two sets of features
     plotting    sample grids and loss curves
     export      ONNX export with an onnxruntime parity check
+    cli         argparse types that check every flag (paths, numbers, the device) before any slow work
 """

@@ -114,11 +114,14 @@ def rng_state(noise_generator: torch.Generator | None = None) -> dict:
 
 
 def restore_rng_state(state: dict, noise_generator: torch.Generator | None = None) -> None:
-    torch.set_rng_state(state["torch_cpu"])
+    """RNG states are CPU byte tensors whatever map_location moved them to; a checkpoint from a machine with
+    more GPUs restores the states of the GPUs this one has."""
+    torch.set_rng_state(state["torch_cpu"].cpu())
     if noise_generator is not None:
-        noise_generator.set_state(state["noise"])
+        noise_generator.set_state(state["noise"].cpu())
     if "torch_cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["torch_cuda"])
+        for i, s in enumerate(state["torch_cuda"][: torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(s.cpu(), i)
 
 
 # ---- released weights -------------------------------------------------------------------------------------

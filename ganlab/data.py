@@ -10,13 +10,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from ganlab import distributed, images
+from ganlab.images import REPO_ROOT, DataError  # owned by the decoding layer; callers import them from here too
+
 # The owner's checkout keeps the real datasets beside the repository; users pass --data-dir instead.
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-
-
-class DataError(Exception):
-    """Data that is missing, empty or not what the loader expects. The message says what to do."""
 
 
 def resolve_data_file(data_dir, subdir: str, filename: str) -> Path | None:
@@ -148,8 +146,6 @@ def _torchvision_cifar_root(data_dir) -> Path | None:
 def _decode_cifar_npz(path: Path, split: str, cache_dir):
     import io
 
-    from ganlab import images
-
     def decode():
         d = _load_npz(path, [f"{split}_jpg", f"{split}_offsets", f"y_{split}"])
         blobs = images.npz_blobs(d[f"{split}_jpg"], d[f"{split}_offsets"], path, f"{split}_jpg")
@@ -204,11 +200,13 @@ class DeviceBatches:
         self._epoch, self._perm = None, None
 
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The mini-batch for global training step `step` (images in [-1, 1], labels)."""
+        """The mini-batch for global training step `step` (images in [-1, 1], labels); under torchrun, this
+        rank's rows of it (`batch_size` is the global batch)."""
         epoch, i = divmod(step, self.steps_per_epoch)
         if epoch != self._epoch:
             g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
             self._perm = torch.randperm(len(self.images), generator=g).to(self.images.device)
             self._epoch = epoch
         idx = self._perm[i * self.batch_size:(i + 1) * self.batch_size]
+        idx = distributed.rows(idx)  # under torchrun: this rank's share of the global batch
         return to_unit_range(self.images[idx]), self.labels[idx]

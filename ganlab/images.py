@@ -4,6 +4,9 @@ The shared datasets store pictures as JPEG/PNG bytes, which take seconds to deco
 them all and writes the pixels to data/cache/ (git-ignored); later loads read that file back, and a changed
 source (another size or modification time) gets a fresh cache. Used by the CIFAR-10 loader in ganlab.data
 and by sketch2real.data.
+
+This module is the bottom layer of the data code: it owns DataError and the repository root, and imports
+nothing from ganlab, so ganlab.data can build on it without the two importing each other.
 """
 import hashlib
 import re
@@ -13,11 +16,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from ganlab.data import REPO_ROOT, DataError
-
+REPO_ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = REPO_ROOT / "data" / "cache"
 CACHE_VERSION = 1  # bump when decoding changes, so old caches are not reused
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
+
+
+class DataError(Exception):
+    """Data that is missing, empty or not what the loader expects. The message says what to do."""
 
 
 class DataWarning(UserWarning):

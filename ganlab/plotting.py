@@ -2,11 +2,14 @@
 from pathlib import Path
 
 import torch
-from torchvision.utils import make_grid, save_image
 
 
 def save_grid(images: torch.Tensor, path: Path, nrow: int = 10, padding: int = 2, scale: int = 1) -> Path:
     """Save images in [-1, 1] as one grid PNG; `scale` enlarges each pixel to scale x scale (for notes)."""
+    # imported here: torchvision takes about 2 s to import, which every command would otherwise pay before it
+    # has even checked its arguments
+    from torchvision.utils import make_grid, save_image
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     images = images.detach().float().cpu()

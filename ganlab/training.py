@@ -69,19 +69,37 @@ def progress(total: int, initial: int = 0, desc: str = "train", disable: bool = 
                 smoothing=0.05, unit="step")
 
 
+class NullLog:
+    """The metrics log of ranks other than 0: they train, rank 0 writes."""
+
+    def write(self, **row) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def start_run(args, project: str, make_trainer):
-    """Open a run in args.out: refuse to mix runs (ganlab.checkpoint.checkpoint_to_resume), build the trainer,
-    restore it from the newest checkpoint with --resume, write config.json and open the metrics log.
+    """Open a run in args.out: refuse to mix runs (ganlab.checkpoint.checkpoint_to_resume), join the process
+    group under torchrun (ganlab.distributed.setup), build the trainer, restore it from the newest checkpoint
+    with --resume, write config.json and open the metrics log (rank 0 only: other ranks get a NullLog).
 
     The trainer needs .load_state(state, path), .state() (with its "config") and .step."""
     from ganlab import checkpoint as ckpt
+    from ganlab import distributed
 
     out = Path(args.out)
     existing = ckpt.checkpoint_to_resume(out, args.resume)
+    distributed.setup(args)
     trainer = make_trainer(args)
     if args.resume:
-        trainer.load_state(ckpt.load_checkpoint(existing, project, map_location=trainer.device), existing)
-        print(f"resumed from {existing} at step {trainer.step}")
+        state = ckpt.load_checkpoint(existing, project, map_location=trainer.device)
+        trainer.load_state(state, existing)
+        distributed.note_resume(state.get("config", {}), args)
+        if distributed.is_main():
+            print(f"resumed from {existing} at step {trainer.step}")
+    if not distributed.is_main():
+        return trainer, NullLog()
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(trainer.state()["config"], indent=2))
     return trainer, MetricsLog(out / "metrics.jsonl", resume_step=trainer.step if args.resume else None)
@@ -99,12 +117,15 @@ def release_sampler(trainer, config: dict, path: Path, extra: dict) -> None:
 def run_cli(train_fn, args) -> None:
     """Run a training command; data and checkpoint problems end it with their message, not a traceback."""
     from ganlab import checkpoint as ckpt
+    from ganlab import distributed
     from ganlab.data import DataError
 
     try:
         train_fn(args)
     except (DataError, ckpt.CheckpointError) as e:
         raise SystemExit(f"error: {e}")
+    finally:
+        distributed.shutdown()
 
 
 def ema_update(decay: float):
@@ -123,8 +144,10 @@ def ema_update(decay: float):
 
 
 
-def run_loop(trainer, args, out: Path, log: MetricsLog, desc: str, evaluate=None, postfix=None) -> None:
-    """The training loop the GAN trainers share: step, average, log, evaluate, sample, checkpoint.
+def run_loop(trainer, args, out: Path, log: MetricsLog, desc: str, evaluate=None, postfix=None) -> bool:
+    """The training loop the GAN trainers share: step, average, log, evaluate, sample, checkpoint; then the
+    final checkpoint and samples. Returns True on the process that finishes the run (rank 0 under torchrun,
+    which alone evaluates and writes; ganlab.distributed), False on the others.
 
     `trainer` has .step, .train_seconds, .device, .steps_per_epoch, .train_step() -> {name: 0-d tensor}
     (keys starting with "loss" are watched for NaN/Inf), .state() (the checkpoint dict), .save_samples(out)
@@ -133,12 +156,16 @@ def run_loop(trainer, args, out: Path, log: MetricsLog, desc: str, evaluate=None
     args.eval_every steps, returns (figures for the log, a line for the console). `postfix(means)` gives
     the progress bar's figures.
 
-    Ctrl-C or SIGTERM finishes the current step and returns, so the caller writes its final checkpoint.
+    Ctrl-C or SIGTERM finishes the current step and writes the final checkpoint. Under torchrun the ranks
+    agree every step on stopping (a signal or --minutes on any rank stops all at the same step), and the
+    logged figures are means over all ranks, i.e. over the global batch.
     A NaN/Inf loss raises SystemExit before the bad step reaches a log row or a checkpoint."""
+    import os
     import signal
     import time
 
     from ganlab import checkpoint as ckpt
+    from ganlab import distributed
 
     stop = {"now": False}
     def request_stop(signum, frame):
@@ -146,18 +173,21 @@ def run_loop(trainer, args, out: Path, log: MetricsLog, desc: str, evaluate=None
     old_handlers = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
 
     clock = getattr(trainer, "clock", time.perf_counter)
-    bar = progress(args.steps, trainer.step, desc=desc, disable=args.quiet)
+    main = distributed.is_main()
+    bar = progress(args.steps, trainer.step, desc=desc, disable=args.quiet or not main)
+    kill_at = os.environ.get("GANLAB_DEBUG_KILL_AT", "")  # "rank:step", for the tests: SIGKILL after that step
     window, window_start, window_steps = {}, time.perf_counter(), 0
     nan_guard = NonFiniteGuard(trainer.device)
     advice = lambda: (f"The last good checkpoint is kept ({ckpt.latest_checkpoint(out) or 'none written yet'}); "
                       "lower the learning rate or check the data, then rerun with --resume")
     at = lambda every: every and trainer.step % every == 0
     try:
-        while trainer.step < args.steps and not stop["now"]:
-            if args.minutes is not None and trainer.train_seconds >= 60 * args.minutes:
+        while True:
+            out_of_time = args.minutes is not None and trainer.train_seconds >= 60 * args.minutes
+            if distributed.agree(trainer.step >= args.steps or stop["now"] or out_of_time):
                 break
             t0 = clock()
-            stats = trainer.train_step()
+            stats = distributed.average(trainer.train_step())
             losses = [k for k in stats if k.startswith("loss")]
             if args.debug_nan_at_step is not None and trainer.step + 1 == args.debug_nan_at_step:
                 stats[losses[0]] = stats[losses[0]] * float("nan")
@@ -167,6 +197,8 @@ def run_loop(trainer, args, out: Path, log: MetricsLog, desc: str, evaluate=None
                 window[k] = (total + v, count + 1)
             trainer.step += 1
             window_steps += 1
+            if kill_at == f"{distributed.rank()}:{trainer.step}":
+                os.kill(os.getpid(), signal.SIGKILL)
             if trainer.device.type == "cuda" and trainer.step % args.log_every == 0:
                 torch.cuda.synchronize()
             trainer.train_seconds += clock() - t0
@@ -183,16 +215,18 @@ def run_loop(trainer, args, out: Path, log: MetricsLog, desc: str, evaluate=None
                 if postfix is not None:
                     bar.set_postfix(**postfix(means), img_s=f"{row['img_per_s']:.0f}")
                 window, window_start, window_steps = {}, time.perf_counter(), 0
-            if evaluate is not None and at(args.eval_every):
+            if evaluate is not None and main and at(args.eval_every):
                 figures, message = evaluate()
                 log.write(step=trainer.step, train_seconds=round(trainer.train_seconds, 2), **figures)
                 bar.write(f"step {trainer.step}: {message} after {trainer.train_seconds / 60:.1f} min")
                 window_start = time.perf_counter()  # evaluation time is not training time
-            if at(args.sample_every):
+            if main and at(args.sample_every):
                 trainer.save_samples(out)
                 window_start = time.perf_counter()
             if at(args.ckpt_every):
-                ckpt.save_checkpoint(out, trainer.step, trainer.state(), keep=args.keep)
+                distributed.check_in_sync(trainer.sampler, "the generator (its weight average when EMA is on)")
+                if main:
+                    ckpt.save_checkpoint(out, trainer.step, trainer.state(), keep=args.keep)
                 window_start = time.perf_counter()
         nan_guard.check(advice())  # a stop between log steps must not save a bad step either
     except NonFiniteLossError as e:
@@ -203,6 +237,10 @@ def run_loop(trainer, args, out: Path, log: MetricsLog, desc: str, evaluate=None
         for s, h in old_handlers.items():
             signal.signal(s, h)
     bar.close()
+    if main:  # the final checkpoint and pictures
+        ckpt.save_checkpoint(out, trainer.step, trainer.state(), keep=args.keep)
+        trainer.save_samples(out)
+    return main
 
 
 def images_per_second(step_fn, warmup: int, seconds: float, images_per_step: int, device) -> float:

@@ -20,9 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
-from torchvision import datasets, transforms
 
 from ganlab.checkpoint import save_release
+from ganlab import cli
 from ganlab.data import DataError, load_mnist, write_mnist_idx
 from mnist_gan.models import init_weights
 
@@ -56,6 +56,8 @@ class DCGANDiscriminator(nn.Module):
 
 def textbook_loader(images, labels, batch_size: int, workers: int = 2) -> tuple[DataLoader, tempfile.TemporaryDirectory]:
     """torchvision.datasets.MNIST read from idx files (written to a temp dir), ToTensor + Normalize."""
+    from torchvision import datasets, transforms  # here: it takes seconds to import, and commands check flags first
+
     tmp = tempfile.TemporaryDirectory(prefix="mnist_idx_")
     arrays = (images.numpy(), labels.numpy())
     write_mnist_idx(tmp.name, train=arrays, test=arrays)
@@ -88,12 +90,12 @@ def textbook_step(G, D, opt_g, opt_d, real, labels, z_dim: int, conditional: boo
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m mnist_gan.baseline", description="Train the textbook DCGAN for a fixed time.")
-    p.add_argument("--minutes", type=float, default=30)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--minutes", type=cli.positive_float, default=30)
+    p.add_argument("--batch-size", type=cli.positive_int, default=64)
+    p.add_argument("--data-dir", type=cli.existing_path, default=None)
+    p.add_argument("--workers", type=cli.non_negative_int, default=2)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=Path("runs/baseline"))
+    p.add_argument("--out", type=cli.output_dir, default=Path("runs/baseline"))
     args = p.parse_args(argv)
     torch.manual_seed(args.seed)
     try:

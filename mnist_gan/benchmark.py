@@ -13,6 +13,7 @@ import argparse
 
 import torch
 
+from ganlab import cli
 from ganlab.data import DataError, load_mnist
 from ganlab.device import pick_device
 from ganlab.training import images_per_second
@@ -49,21 +50,22 @@ def textbook_images_per_s(args, device) -> float:
 def project_images_per_s(args, extra_flags: list[str]) -> float:
     targs = parse_args(["--batch-size", str(args.batch_size), "--device", args.device, "--width", str(args.width),
                         "--d-width", str(args.d_width), *extra_flags]
-                       + (["--data-dir", args.data_dir] if args.data_dir else []))
+                       + (["--data-dir", str(args.data_dir)] if args.data_dir else []))
     trainer = Trainer(targs)
     return images_per_second(trainer.train_step, args.warmup, args.seconds, args.batch_size, trainer.device)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m mnist_gan.benchmark", description=__doc__.split("\n\n")[0])
-    p.add_argument("--device", default="auto")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--width", type=int, default=parse_args([]).width, help="generator width (default: train.py's)")
-    p.add_argument("--d-width", type=int, default=parse_args([]).d_width)
-    p.add_argument("--seconds", type=float, default=30, help="timed seconds per loop")
-    p.add_argument("--warmup", type=int, default=5, help="untimed steps first")
-    p.add_argument("--workers", type=int, default=2, help="DataLoader workers for the textbook loop")
-    p.add_argument("--data-dir", default=None)
+    p.add_argument("--device", type=cli.device, default="auto")
+    p.add_argument("--batch-size", type=cli.positive_int, default=64)
+    p.add_argument("--width", type=cli.positive_int, default=parse_args([]).width,
+                   help="generator width (default: train.py's)")
+    p.add_argument("--d-width", type=cli.positive_int, default=parse_args([]).d_width)
+    p.add_argument("--seconds", type=cli.positive_float, default=30, help="timed seconds per loop")
+    p.add_argument("--warmup", type=cli.non_negative_int, default=5, help="untimed steps first")
+    p.add_argument("--workers", type=cli.non_negative_int, default=2, help="DataLoader workers for the textbook loop")
+    p.add_argument("--data-dir", type=cli.existing_path, default=None)
     p.add_argument("--compile", action="store_true", help="also time the project's step with torch.compile")
     args = p.parse_args(argv)
     device = pick_device(args.device)

@@ -17,6 +17,7 @@ from torch import nn
 from tqdm import tqdm
 
 from ganlab.checkpoint import CheckpointError, load_release, save_release
+from ganlab import cli
 from ganlab.data import DataError, load_mnist, to_unit_range
 from ganlab.device import pick_device
 
@@ -106,14 +107,16 @@ def train(args) -> float:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description="Train the MNIST classifier used to evaluate generators.")
-    p.add_argument("--data-dir", default=None, help="folder with mnist.npz (default: ../shared/data/mnist, else download)")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=3e-3)
+    p = argparse.ArgumentParser(prog="python -m mnist_gan.classifier",
+                                description="Train the MNIST classifier used to evaluate generators.")
+    p.add_argument("--data-dir", type=cli.existing_path, default=None,
+                   help="folder with mnist.npz (default: ../shared/data/mnist, else download)")
+    p.add_argument("--epochs", type=cli.positive_int, default=3)
+    p.add_argument("--batch-size", type=cli.positive_int, default=128)
+    p.add_argument("--lr", type=cli.positive_float, default=3e-3)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--out", type=Path, default=WEIGHTS)
+    p.add_argument("--device", type=cli.device, default="auto")
+    p.add_argument("--out", type=cli.output_file, default=WEIGHTS)
     args = p.parse_args(argv)
     try:
         train(args)

@@ -11,11 +11,11 @@ collapse — a missing digit, or a digit drawn in only one style.
 """
 import argparse
 import json
-from pathlib import Path
 
 import torch
 
 from ganlab import checkpoint as ckpt
+from ganlab import cli
 from ganlab.data import DataError, load_mnist, to_unit_range
 from ganlab.metrics import frechet_distance
 from mnist_gan.classifier import classify, load_classifier
@@ -75,18 +75,18 @@ def format_report(r: dict, name: str) -> str:
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m mnist_gan.evaluate", description=__doc__.split("\n\n")[0])
-    p.add_argument("weights", nargs="?", type=Path, default=RELEASED,
+    p.add_argument("weights", nargs="?", type=cli.weights_file, default=RELEASED,
                    help="released .safetensors (default: the committed one) or a training ckpt_*.pt")
     p.add_argument("--textbook", action="store_true",
                    help="the weights are mnist_gan.baseline's textbook DCGAN (unconditional), not this project's model")
-    p.add_argument("--n", type=int, default=10_000, help="generated samples")
+    p.add_argument("--n", type=cli.int_in(20), default=10_000,
+                   help="generated samples (at least 20: two per class for a covariance)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", default=None, help="folder with mnist.npz (default: ../shared/data/mnist)")
+    p.add_argument("--data-dir", type=cli.existing_path, default=None,
+                   help="folder with mnist.npz (default: ../shared/data/mnist)")
     p.add_argument("--floor", action="store_true", help="also measure 10k real training digits vs the test set")
-    p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    p.add_argument("--json", type=cli.output_file, default=None, help="also write the figures here")
     args = p.parse_args(argv)
-    if args.n < 20:
-        p.error("--n must be at least 20 (two samples per class for a covariance)")
     try:
         if args.textbook:
             from mnist_gan.baseline import DCGANGenerator
@@ -103,6 +103,7 @@ def main(argv=None):
         raise SystemExit(f"error: {e}")
     print(format_report(r, str(args.weights)))
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(r, indent=2))
 
 

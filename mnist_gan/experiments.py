@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from ganlab import checkpoint as ckpt
+from ganlab import cli
 from ganlab.data import REPO_ROOT
 from ganlab.plotting import save_grid
 from ganlab.training import MetricsLog
@@ -460,23 +461,24 @@ def main(argv=None):
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("name", nargs="?", choices=[*EXPERIMENTS, "all"], help="which experiment")
     p.add_argument("--list", action="store_true", help="list the experiments")
-    p.add_argument("--minutes", type=float, default=2.5, help="CPU-minutes per run (one thread)")
+    p.add_argument("--minutes", type=cli.positive_float, default=2.5, help="CPU-minutes per run (one thread)")
     p.add_argument("--seeds", type=int, nargs="+", default=None,
                    help="default: 0 1 2 for schedules and vae, 0 1 for the others")
-    p.add_argument("--jobs", type=int, default=max(1, min(2, os.cpu_count() or 1)), help="runs side by side")
-    p.add_argument("--runs", type=Path, default=Path("runs/experiments"), help="where the runs live")
-    p.add_argument("--results", type=Path, default=NOTES,
+    p.add_argument("--jobs", type=cli.positive_int, default=max(1, min(2, os.cpu_count() or 1)),
+                   help="runs side by side")
+    p.add_argument("--runs", type=cli.output_dir, default=Path("runs/experiments"), help="where the runs live")
+    p.add_argument("--results", type=cli.output_dir, default=NOTES,
                    help="where experiments/results/*.json and images/experiments/*.png are written")
-    p.add_argument("--eval-every", type=int, default=100, help="steps between points of the quality curves")
-    p.add_argument("--eval-samples", type=int, default=1000)
-    p.add_argument("--timing-steps", type=int, default=300, help="steps timed (hold_fixed) / trained (bn_trap's why)")
+    p.add_argument("--eval-every", type=cli.positive_int, default=100,
+                   help="steps between points of the quality curves")
+    p.add_argument("--eval-samples", type=cli.int_in(20), default=1000)
+    p.add_argument("--timing-steps", type=cli.positive_int, default=300,
+                   help="steps timed (hold_fixed) / trained (bn_trap's why)")
     args = p.parse_args(argv)
     if args.list or not args.name:
         for name, fn in EXPERIMENTS.items():
             print(f"{name:12s} {fn.__doc__.splitlines()[0] if fn.__doc__ else ''}")
         return
-    if args.minutes <= 0 or args.jobs <= 0 or args.timing_steps <= 0:
-        p.error("--minutes, --jobs and --timing-steps must be positive")
     global RESULTS, IMAGES
     RESULTS, IMAGES = args.results / "experiments" / "results", args.results / "images" / "experiments"
     IMAGES.mkdir(parents=True, exist_ok=True)

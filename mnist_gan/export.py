@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from ganlab import checkpoint as ckpt
+from ganlab import cli
 from ganlab.data import REPO_ROOT
 from ganlab.export import export_onnx, onnx_parity, report_export
 from mnist_gan.generate import RELEASED, load_generator
@@ -50,8 +51,9 @@ def export(weights: Path = RELEASED, out: Path = DEFAULT_OUT, check_batch: int =
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m mnist_gan.export", description="Export the generator to ONNX.")
-    p.add_argument("--weights", type=Path, default=RELEASED, help="released .safetensors or a training ckpt_*.pt")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--weights", type=cli.weights_file, default=RELEASED,
+                   help="released .safetensors or a training ckpt_*.pt")
+    p.add_argument("--out", type=cli.output_file, default=DEFAULT_OUT)
     args = p.parse_args(argv)
     try:
         meta = export(args.weights, args.out)

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from ganlab import checkpoint as ckpt
+from ganlab import cli
 from ganlab.plotting import save_grid
 from mnist_gan.models import Generator, generator_config
 
@@ -41,16 +42,13 @@ def noise(n: int, z_dim: int, seed: int = 0) -> torch.Tensor:
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m mnist_gan.generate", description="Draw digits with a trained generator.")
-    p.add_argument("--weights", type=Path, default=RELEASED, help="released .safetensors or a training ckpt_*.pt")
-    p.add_argument("--digit", type=int, default=None, help="0-9; default: every digit, one row each")
-    p.add_argument("--n", type=int, default=100, help="how many images")
+    p.add_argument("--weights", type=cli.weights_file, default=RELEASED,
+                   help="released .safetensors or a training ckpt_*.pt")
+    p.add_argument("--digit", type=cli.int_in(0, 9), default=None, help="0-9; default: every digit, one row each")
+    p.add_argument("--n", type=cli.positive_int, default=100, help="how many images")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=Path("samples.png"))
+    p.add_argument("--out", type=cli.output_file, default=Path("samples.png"))
     args = p.parse_args(argv)
-    if args.digit is not None and not 0 <= args.digit <= 9:
-        p.error("--digit must be between 0 and 9")
-    if args.n <= 0:
-        p.error("--n must be positive")
     try:
         g = load_generator(args.weights)
     except ckpt.CheckpointError as e:

@@ -19,9 +19,10 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 
 from ganlab import checkpoint as ckpt
+from ganlab import cli, distributed
 from ganlab.data import DeviceBatches, load_mnist, to_unit_range
 from ganlab.metrics import frechet_distance
-from ganlab.device import autocast, pick_device, seed_everything
+from ganlab.device import autocast, pick_device, resolve_precision, seed_everything
 from ganlab.plotting import plot_training, save_grid
 from ganlab.training import MetricsLog, ema_update, release_sampler, run_cli, run_loop, start_run
 from mnist_gan.models import build_models, generator_config, model_config
@@ -33,41 +34,49 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m mnist_gan.train", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     g = p.add_argument_group("data and output")
-    g.add_argument("--data-dir", default=None, help="folder holding mnist.npz (default: ../shared/data/mnist, "
-                                                    "else torchvision downloads MNIST into ./data)")
-    g.add_argument("--out", type=Path, default=Path("runs/mnist_gan"), help="run folder: checkpoints, samples, logs")
+    g.add_argument("--data-dir", type=cli.existing_path, default=None,
+                   help="folder holding mnist.npz (default: ../shared/data/mnist, "
+                        "else torchvision downloads MNIST into ./data)")
+    g.add_argument("--out", type=cli.output_dir, default=Path("runs/mnist_gan"),
+                   help="run folder: checkpoints, samples, logs")
     g.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     g = p.add_argument_group("model")
     g.add_argument("--unconditional", action="store_true", help="ignore the labels: a plain GAN")
-    g.add_argument("--z-dim", type=int, default=64, help="length of the noise vector")
-    g.add_argument("--width", type=int, default=32, help="generator channels at 14x14")
-    g.add_argument("--d-width", type=int, default=32, help="discriminator channels at 14x14")
+    g.add_argument("--z-dim", type=cli.positive_int, default=64, help="length of the noise vector")
+    g.add_argument("--width", type=cli.positive_int, default=32, help="generator channels at 14x14")
+    g.add_argument("--d-width", type=cli.positive_int, default=32, help="discriminator channels at 14x14")
     g.add_argument("--upsample", default="nearest", choices=["nearest", "transposed", "transposed3"])
     g.add_argument("--d-norm", default="none", choices=["none", "batch", "spectral"], help="normalisation in D")
     g = p.add_argument_group("optimisation")
-    g.add_argument("--steps", type=int, default=10000, help="training steps (one D and one G update each)")
-    g.add_argument("--minutes", type=float, default=None, help="also stop after this much training time")
-    g.add_argument("--batch-size", type=int, default=64)
-    g.add_argument("--lr-g", type=float, default=2e-4)
-    g.add_argument("--lr-d", type=float, default=2e-4)
-    g.add_argument("--beta1", type=float, default=0.5, help="Adam beta1; 0.5 as in DCGAN damps oscillation")
+    g.add_argument("--steps", type=cli.positive_int, default=10000, help="training steps (one D and one G update each)")
+    g.add_argument("--minutes", type=cli.positive_float, default=None, help="also stop after this much training time")
+    g.add_argument("--batch-size", type=cli.positive_int, default=64)
+    g.add_argument("--lr-g", type=cli.positive_float, default=2e-4)
+    g.add_argument("--lr-d", type=cli.positive_float, default=2e-4)
+    g.add_argument("--beta1", type=cli.float_in(0, 1, high_open=True), default=0.5,
+                   help="Adam beta1; 0.5 as in DCGAN damps oscillation")
     g.add_argument("--g-loss", default="nonsaturating", choices=["nonsaturating", "saturating"],
                    help="G minimises -log D(G(z)) (non-saturating) or log(1 - D(G(z))) (the original minimax)")
-    g.add_argument("--ema", type=float, default=0.999, help="decay of the generator's weight average (0: off)")
+    g.add_argument("--ema", type=cli.float_in(0, 1, high_open=True), default=0.999,
+                   help="decay of the generator's weight average (0: off)")
     g.add_argument("--seed", type=int, default=0)
     g = p.add_argument_group("balancing the game (the experiments in notes/experiments/ use these)")
     g.add_argument("--schedule", default="both", choices=["both", "loser", "streak"],
                    help="both: D and G step every batch; loser: only the network that lost the batch steps "
                         "(D wins when it classifies more than half of real+fake correctly); streak: both step, "
                         "but after --streak-k wins in a row by one network only the other steps for --streak-m batches")
-    g.add_argument("--streak-k", type=int, default=5, help="wins in a row that start a catch-up phase")
-    g.add_argument("--streak-m", type=int, default=3, help="batches in a catch-up phase")
-    g.add_argument("--d-steps", type=int, default=1, help="discriminator steps (each on a new batch) per generator step")
-    g.add_argument("--d-pretrain", type=int, default=0, help="steps of D alone against the untrained G before the game")
-    g.add_argument("--real-label", type=float, default=1.0, help="D's target for real images; 0.9 = one-sided label smoothing")
-    g.add_argument("--instance-noise", type=float, default=0.0,
+    g.add_argument("--streak-k", type=cli.positive_int, default=5, help="wins in a row that start a catch-up phase")
+    g.add_argument("--streak-m", type=cli.positive_int, default=3, help="batches in a catch-up phase")
+    g.add_argument("--d-steps", type=cli.positive_int, default=1,
+                   help="discriminator steps (each on a new batch) per generator step")
+    g.add_argument("--d-pretrain", type=cli.non_negative_int, default=0,
+                   help="steps of D alone against the untrained G before the game")
+    g.add_argument("--real-label", type=cli.float_in(0.5, 1, low_open=True), default=1.0,
+                   help="D's target for real images; 0.9 = one-sided label smoothing")
+    g.add_argument("--instance-noise", type=cli.non_negative_float, default=0.0,
                    help="std of Gaussian noise added to every image D sees, fading linearly to 0 over --noise-steps")
-    g.add_argument("--noise-steps", type=int, default=2000, help="steps over which --instance-noise fades out")
+    g.add_argument("--noise-steps", type=cli.positive_int, default=2000,
+                   help="steps over which --instance-noise fades out")
     g.add_argument("--d-batches", default="joint", choices=["joint", "separate"],
                    help="D sees real and fake in one forward pass (joint) or two (separate, the DCGAN tutorial way)")
     g.add_argument("--d-eval-in-g-step", action="store_true",
@@ -77,7 +86,7 @@ def parse_args(argv=None):
     g.add_argument("--detach-fake", action=argparse.BooleanOptionalAction, default=True,
                    help="detach() the fakes in D's step, so D's loss does not backpropagate into G")
     g = p.add_argument_group("speed")
-    g.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    g.add_argument("--device", type=cli.device, default="auto", help="auto, cpu or cuda")
     g.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="auto: bf16 autocast on CUDA, fp32 on CPU")
     g.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
@@ -87,28 +96,17 @@ def parse_args(argv=None):
                    help="what --minutes and train_seconds count: wall-clock time, or this process's CPU time "
                         "(fair budgets for single-threaded runs that share a machine)")
     g = p.add_argument_group("logging")
-    g.add_argument("--log-every", type=int, default=50)
-    g.add_argument("--sample-every", type=int, default=500)
-    g.add_argument("--eval-every", type=int, default=250,
+    g.add_argument("--log-every", type=cli.positive_int, default=50)
+    g.add_argument("--sample-every", type=cli.non_negative_int, default=500)
+    g.add_argument("--eval-every", type=cli.non_negative_int, default=250,
                    help="conditional accuracy and Fréchet distance by the classifier (0: off)")
-    g.add_argument("--eval-samples", type=int, default=1000, help="generated digits per evaluation")
-    g.add_argument("--ckpt-every", type=int, default=500)
-    g.add_argument("--keep", type=int, default=3, help="checkpoints kept")
+    g.add_argument("--eval-samples", type=cli.int_in(20), default=1000,
+                   help="generated digits per evaluation (at least 20: two per digit for a covariance)")
+    g.add_argument("--ckpt-every", type=cli.positive_int, default=500)
+    g.add_argument("--keep", type=cli.positive_int, default=3, help="checkpoints kept")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--debug-nan-at-step", type=int, default=None, help=argparse.SUPPRESS)  # tests the NaN guard
     args = p.parse_args(argv)
-    for name in ("steps", "batch_size", "log_every", "ckpt_every", "keep", "z_dim", "width", "d_width",
-                 "streak_k", "streak_m", "d_steps", "noise_steps"):
-        if getattr(args, name) <= 0:
-            p.error(f"--{name.replace('_', '-')} must be positive")
-    if args.eval_samples < 20:
-        p.error("--eval-samples must be at least 20 (two per digit for a covariance)")
-    if not 0 <= args.ema < 1:
-        p.error("--ema must be in [0, 1)")
-    if not 0.5 < args.real_label <= 1:
-        p.error("--real-label must be in (0.5, 1]")
-    if args.instance_noise < 0 or args.d_pretrain < 0:
-        p.error("--instance-noise and --d-pretrain must not be negative")
     if args.schedule != "both" and args.d_steps != 1:
         p.error(f"--schedule {args.schedule} decides per batch which network steps; use it with --d-steps 1")
     return args
@@ -120,7 +118,7 @@ class Trainer:
     def __init__(self, args):
         self.args = args
         self.device = pick_device(args.device)
-        self.precision = args.precision if args.precision != "auto" else ("bf16" if self.device.type == "cuda" else "fp32")
+        self.precision = resolve_precision(args.precision, self.device)
         self.model_cfg = model_config(args)
         seed_everything(args.seed)
         x, y = load_mnist("train", args.data_dir)
@@ -138,9 +136,8 @@ class Trainer:
         # the streak schedule's memory: who won the last batches, and any catch-up phase in progress
         self.streak = {"winner": None, "length": 0, "trailing": None, "catch_up_left": 0}
         self.clock = time.process_time if args.clock == "cpu" else time.perf_counter
-        # what forward passes run through: compiled versions when asked, the same weights either way
-        self.G_fwd = torch.compile(self.G) if args.compile else self.G
-        self.D_fwd = torch.compile(self.D) if args.compile else self.D
+        # what forward passes run through: DDP under torchrun, compiled when asked, the same weights either way
+        self.G_fwd, self.D_fwd = distributed.wrap(self.G, args.compile), distributed.wrap(self.D, args.compile)
         n = 10 if self.model_cfg["num_classes"] else 100
         fixed = torch.Generator(self.device).manual_seed(12345)
         self.fixed_z = torch.randn(n * 10, args.z_dim, generator=fixed, device=self.device)
@@ -150,7 +147,8 @@ class Trainer:
     def sample_labels(self, n):
         if not self.model_cfg["num_classes"]:
             return None
-        return torch.randint(0, self.model_cfg["num_classes"], (n,), generator=self.noise, device=self.device)
+        return distributed.draw(lambda m: torch.randint(0, self.model_cfg["num_classes"], (m,), generator=self.noise,
+                                                        device=self.device), n)
 
     def next_batch(self):
         """The next real mini-batch. Counted apart from `step`: with --d-steps k a step uses k batches."""
@@ -159,7 +157,7 @@ class Trainer:
         return batch
 
     def make_fakes(self, n):
-        z = torch.randn(n, self.args.z_dim, generator=self.noise, device=self.device)
+        z = distributed.draw(lambda m: torch.randn(m, self.args.z_dim, generator=self.noise, device=self.device), n)
         fake_y = self.sample_labels(n)
         with autocast(self.device, self.precision):
             return self.G_fwd(z, fake_y), fake_y
@@ -168,7 +166,8 @@ class Trainer:
         """D's logits, with instance noise added first when it is on (the same noise for real and fake)."""
         sigma = self.args.instance_noise * max(0.0, 1.0 - self.step / self.args.noise_steps)
         if sigma > 0:
-            noise = torch.randn(images.shape, generator=self.noise, device=self.device, dtype=images.dtype)
+            noise = distributed.draw(lambda m: torch.randn(m, *images.shape[1:], generator=self.noise,
+                                                           device=self.device, dtype=images.dtype), len(images))
             images = images + sigma * noise
         with autocast(self.device, self.precision):
             return self.D_fwd(images, labels).float()
@@ -249,7 +248,7 @@ class Trainer:
                 step_d, step_g = True, True
             else:  # deciding needs the batch's outcome on the CPU: one sync per step, part of this schedule's cost
                 d_acc = ((logit_real > 0).float().sum() + (logit_fake < 0).float().sum()) / (2 * real.size(0))
-                step_d, step_g = self.who_steps(bool(d_acc > 0.5))
+                step_d, step_g = self.who_steps(bool(distributed.mean(d_acc) > 0.5))  # the same on every rank
                 if step_d:
                     self.d_update(loss_d)
         stats = {"loss_d": loss_d.detach(), "d_real": torch.sigmoid(logit_real).mean(),
@@ -342,7 +341,7 @@ def real_test_features(classifier, data_dir):
 
 
 def load_eval_classifier(trainer):
-    if not trainer.args.eval_every or not trainer.model_cfg["num_classes"]:
+    if not trainer.args.eval_every or not trainer.model_cfg["num_classes"] or not distributed.is_main():
         return None
     from mnist_gan.classifier import load_classifier
     try:
@@ -369,13 +368,10 @@ def train(args) -> dict:
                          f"Fréchet distance {figures['fd']:.1f}")
     postfix = lambda m: dict(D=f"{m['loss_d']:.3f}", G=f"{m['loss_g']:.3f}", Dx=f"{m['d_real']:.2f}",
                              DGz=f"{m['d_fake']:.2f}")
-    # Ctrl-C or SIGTERM finishes the current step; the checkpoint below is then written as usual.
-    run_loop(trainer, args, out, log, desc="mnist_gan", evaluate=None if classifier is None else evaluate,
-             postfix=postfix)
-
-    # Final checkpoint, pictures and the released-format generator.
-    ckpt.save_checkpoint(out, trainer.step, trainer.state(), keep=args.keep)
-    trainer.save_samples(out)
+    # Ctrl-C or SIGTERM finishes the current step, then the final checkpoint and pictures are written as usual.
+    if not run_loop(trainer, args, out, log, desc="mnist_gan", evaluate=None if classifier is None else evaluate,
+                    postfix=postfix):
+        return {}  # under torchrun, rank 0 alone evaluates and releases
     summary = {"step": trainer.step, "train_seconds": round(trainer.train_seconds, 1), "device": str(trainer.device)}
     if classifier is not None:
         figures = trainer.quick_eval(classifier, test_features)

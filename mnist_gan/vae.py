@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganlab import checkpoint as ckpt
+from ganlab import cli
 from ganlab.data import DataError, DeviceBatches, load_mnist
 from ganlab.device import pick_device, seed_everything
 from ganlab.plotting import save_grid
@@ -72,28 +73,27 @@ def vae_loss(recon, x, mu, logvar):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m mnist_gan.vae", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--data-dir", default=None, help="folder holding mnist.npz (default: ../shared/data/mnist)")
-    p.add_argument("--out", type=Path, default=Path("runs/mnist_vae"))
+    p.add_argument("--data-dir", type=cli.existing_path, default=None,
+                   help="folder holding mnist.npz (default: ../shared/data/mnist)")
+    p.add_argument("--out", type=cli.output_dir, default=Path("runs/mnist_vae"))
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
-    p.add_argument("--z-dim", type=int, default=16, help="length of the code")
-    p.add_argument("--width", type=int, default=32, help="decoder channels at 14x14 (the GAN's generator width)")
-    p.add_argument("--steps", type=int, default=10000)
-    p.add_argument("--minutes", type=float, default=None, help="also stop after this much training time")
+    p.add_argument("--z-dim", type=cli.positive_int, default=16, help="length of the code")
+    p.add_argument("--width", type=cli.positive_int, default=32,
+                   help="decoder channels at 14x14 (the GAN's generator width)")
+    p.add_argument("--steps", type=cli.positive_int, default=10000)
+    p.add_argument("--minutes", type=cli.positive_float, default=None, help="also stop after this much training time")
     p.add_argument("--clock", default="wall", choices=["wall", "cpu"], help="what --minutes counts (see mnist_gan.train)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--batch-size", type=cli.positive_int, default=64)
+    p.add_argument("--lr", type=cli.positive_float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--log-every", type=int, default=50)
-    p.add_argument("--eval-every", type=int, default=250, help="conditional accuracy and Fréchet distance (0: off)")
-    p.add_argument("--eval-samples", type=int, default=1000)
-    p.add_argument("--ckpt-every", type=int, default=500)
+    p.add_argument("--device", type=cli.device, default="auto")
+    p.add_argument("--log-every", type=cli.positive_int, default=50)
+    p.add_argument("--eval-every", type=cli.non_negative_int, default=250,
+                   help="conditional accuracy and Fréchet distance (0: off)")
+    p.add_argument("--eval-samples", type=cli.int_in(20), default=1000, help="at least 20: two per digit")
+    p.add_argument("--ckpt-every", type=cli.positive_int, default=500)
     p.add_argument("--quiet", action="store_true")
-    args = p.parse_args(argv)
-    for name in ("z_dim", "width", "steps", "batch_size", "log_every", "ckpt_every", "eval_samples"):
-        if getattr(args, name) <= 0:
-            p.error(f"--{name.replace('_', '-')} must be positive")
-    return args
+    return p.parse_args(argv)
 
 
 def sample_quality(decoder, classifier, real_features, n, device) -> dict:

@@ -13,11 +13,12 @@ Each face is drawn at 4x with PIL and averaged down, which anti-aliases the stro
 import argparse
 import math
 import random
-from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
+
+from ganlab import cli
 
 OVERSAMPLE = 4          # draw at 4x, then average down
 WIDTH = (1.0, 3.0)      # pen width range in output pixels, as in sketch.py
@@ -234,17 +235,17 @@ def cartoon_faces(n: int, size: int = 64, seed: int = 0) -> torch.Tensor:
 
 
 def main(argv=None):
-    from torchvision.utils import save_image
-
     p = argparse.ArgumentParser(prog="python -m sketch2real.cartoon",
                                 description="Draw a grid of procedural cartoon faces.")
-    p.add_argument("out", type=Path, metavar="OUT.png", help="where to write the grid")
-    p.add_argument("--n", type=int, default=32, help="how many faces")
-    p.add_argument("--size", type=int, default=64, help="pixels per face")
+    p.add_argument("out", type=cli.output_file, metavar="OUT.png", help="where to write the grid")
+    p.add_argument("--n", type=cli.positive_int, default=32, help="how many faces")
+    p.add_argument("--size", type=cli.positive_int, default=64, help="pixels per face")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--nrow", type=int, default=8, help="faces per row of the grid")
-    p.add_argument("--scale", type=int, default=2, help="enlarge each pixel this many times in the grid")
+    p.add_argument("--nrow", type=cli.positive_int, default=8, help="faces per row of the grid")
+    p.add_argument("--scale", type=cli.positive_int, default=2, help="enlarge each pixel this many times in the grid")
     args = p.parse_args(argv)
+    from torchvision.utils import save_image  # after the checks: torchvision takes seconds to import
+
     faces = cartoon_faces(args.n, args.size, args.seed)
     if args.scale > 1:
         faces = torch.nn.functional.interpolate(faces, scale_factor=args.scale, mode="nearest")

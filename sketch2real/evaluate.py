@@ -4,6 +4,13 @@
     python -m sketch2real.evaluate --models sketch2real/release/shoes_bags.safetensors --dataset shoes_bags
     python -m sketch2real.evaluate --models runs/sketch2real_faces/generator.safetensors
 
+For faces there are more figures: the distance for the outputs on procedural cartoon doodles
+(sketch2real.cartoon) and on landmark doodles of the held-out faces (sketch2real.doodle, when the landmark
+cache exists), and for a model that takes colour hints, how well it follows them: hints are sampled from
+each held-out photo, and the CIEDE2000 colour difference between the output and the asked-for colour is
+measured inside the hinted regions (median over pixels; 1 is a just-noticeable difference, 10 a clearly
+different shade).
+
 L1 rewards the average answer: a blurry face that gets the colours right scores well. The Fréchet distance
 asks whether the outputs, as a set, look like real photos: it compares the mean and covariance of image
 features of the outputs with those of real photos. The features come from a network that has nothing to
@@ -18,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganlab import checkpoint as ckpt
+from ganlab import cli
 from ganlab.data import REPO_ROOT, DataError, to_unit_range
 from ganlab.metrics import frechet_distance
 from ganlab.plotting import save_grid
@@ -86,9 +94,49 @@ def features(net: nn.Module, images: torch.Tensor, batch: int = 250) -> torch.Te
 
 
 @torch.no_grad()
-def generate(generator: nn.Module, sketches: torch.Tensor, batch: int = 100) -> torch.Tensor:
+def generate(generator: nn.Module, sketches: torch.Tensor, hints: torch.Tensor | None = None,
+             batch: int = 100) -> torch.Tensor:
     generator.eval()
-    return torch.cat([generator(chunk) for chunk in sketches.split(batch)])
+    if hints is None:
+        return torch.cat([generator(chunk) for chunk in sketches.split(batch)])
+    return torch.cat([generator(s, h) for s, h in zip(sketches.split(batch), hints.split(batch))])
+
+
+HINT_SEED = 11
+
+
+def held_out_hints(photos_u8: torch.Tensor) -> torch.Tensor:
+    """The colour hints every evaluation uses: sampled from each held-out photo with a fixed seed, every
+    picture painted somewhere, no jitter (the asked-for colour is the photo's own)."""
+    from sketch2real.hints import sample_hints
+    return sample_hints(photos_u8, torch.Generator().manual_seed(HINT_SEED), p_none=0.0, jitter=0.0)
+
+
+def colour_error(outputs: torch.Tensor, hints: torch.Tensor) -> float:
+    """Median CIEDE2000 difference between the outputs ([-1, 1]) and the asked-for colour, over the pixels
+    where a hint covers at least half the pixel."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    from sketch2real.hints import hint_colour
+    colour, where = hint_colour(hints)
+    to_lab = lambda x: rgb2lab(((x.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).numpy())  # noqa: E731
+    delta = deltaE_ciede2000(to_lab(outputs), to_lab(colour))                        # [B, S, S]
+    return float(torch.from_numpy(delta)[where[:, 0]].median())
+
+
+def held_out_doodles(photos_u8: torch.Tensor, data_dir=None) -> torch.Tensor | None:
+    """One landmark doodle per held-out face that has landmarks (fixed seed, random style), float [-1, 1];
+    None without the landmark cache."""
+    from sketch2real.doodle import LandmarksMissing, landmark_doodles, load_landmarks, match_landmarks
+    try:
+        landmarks = load_landmarks(data_dir)
+    except LandmarksMissing:
+        return None
+    points, silhouettes, found = match_landmarks(photos_u8, landmarks)
+    found = torch.as_tensor(found, dtype=torch.bool)
+    doodles, _ = landmark_doodles(points[found.numpy()], silhouettes[found.numpy()],
+                                  torch.Generator().manual_seed(5), size=photos_u8.shape[-1])
+    return to_unit_range(doodles)
 
 
 def _name(path: Path) -> str:
@@ -125,6 +173,9 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
                "sanity": {"real held-out photos": frechet_distance(feats(photos), ref),
                           "held-out photos blurred (sigma 1)": frechet_distance(feats(gaussian_blur(photos, 1.0)), ref)},
                "models": {}}
+    doodles = held_out_doodles(test_photos_u8, data_dir) if dataset == "faces" else None
+    if doodles is not None:
+        results["held_out_doodles"] = doodles.shape[0]
     outputs = {}
     for path in model_paths:
         model, meta = load_model(path)
@@ -138,6 +189,13 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
             from sketch2real.cartoon import cartoon_faces
             cartoons = cartoon_faces(photos.shape[0], size=model.image_size, seed=7) * 2 - 1
             entry["fd_cartoons"] = frechet_distance(feats(generate(model, cartoons)), ref)
+            if doodles is not None:
+                entry["fd_doodles"] = frechet_distance(feats(generate(model, doodles)), ref)
+        if model.hint_channels:
+            hints = held_out_hints(test_photos_u8)
+            coloured = generate(model, sketches, hints)
+            entry["colour_error"] = colour_error(coloured, hints)
+            entry["fd_with_colour"] = frechet_distance(feats(coloured), ref)
         results["models"][_name(path)] = entry
     if grids is not None:
         save_comparison_grids(dataset, sketches, photos, outputs, Path(grids))
@@ -168,6 +226,9 @@ def print_table(results: dict) -> None:
         print(f"  {name:44s} FD {value:8.2f}")
     for name, m in results["models"].items():
         extra = f"   cartoon doodles FD {m['fd_cartoons']:8.2f}" if "fd_cartoons" in m else ""
+        extra += f"   landmark doodles FD {m['fd_doodles']:8.2f}" if "fd_doodles" in m else ""
+        extra += (f"   with colour: FD {m['fd_with_colour']:8.2f}, colour error (CIEDE2000, median) "
+                  f"{m['colour_error']:.1f}" if "colour_error" in m else "")
         print(f"  {name:44s} FD {m['fd']:8.2f}   L1 {m['l1']:.4f}{extra}")
 
 
@@ -175,14 +236,15 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m sketch2real.evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument("--dataset", default="faces", choices=["faces", "shoes_bags"])
     p.add_argument("--kind", default="all", choices=["all", "shoes", "bags"])
-    p.add_argument("--models", type=Path, nargs="+", default=None,
+    p.add_argument("--models", type=cli.release_file, nargs="+", default=None,
                    help="released generators (.safetensors with .json beside); default: the committed "
                         "GAN and L1-only baseline for --dataset")
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--reference", type=int, default=5000, help="training photos whose features are the reference")
-    p.add_argument("--limit", type=int, default=0, help="use only the first N held-out pairs (0: all)")
-    p.add_argument("--grids", type=Path, default=None, help="folder for comparison grids (PNG)")
-    p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    p.add_argument("--data-dir", type=cli.existing_path, default=None)
+    p.add_argument("--reference", type=cli.positive_int, default=5000,
+                   help="training photos whose features are the reference")
+    p.add_argument("--limit", type=cli.non_negative_int, default=0, help="use only the first N held-out pairs (0: all)")
+    p.add_argument("--grids", type=cli.output_dir, default=None, help="folder for comparison grids (PNG)")
+    p.add_argument("--json", type=cli.output_file, default=None, help="also write the figures here")
     args = p.parse_args(argv)
     models = args.models or [RELEASE / f"{args.dataset}.safetensors", RELEASE / f"{args.dataset}_l1.safetensors"]
     models = [m for m in models if args.models or m.is_file()] or models[:1]

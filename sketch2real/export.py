@@ -3,12 +3,15 @@
     python -m sketch2real.export                          # sketch2real/release/faces.safetensors -> web/models/
     python -m sketch2real.export --release sketch2real/release/shoes_bags.safetensors
 
-The ONNX model takes  sketch: float32 [batch, 1, S, S]  (1 = white paper, -1 = ink) and returns
-photo: float32 [batch, 3, S, S] in [-1, 1]: pixels are (v + 1) * 127.5. Batch size is dynamic. A JSON
-sidecar beside it says S, the input convention and where the weights came from.
+The ONNX model takes  sketch: float32 [batch, 1, S, S]  (1 = white paper, -1 = ink) and, for a model
+trained with colour hints, hints: float32 [batch, 4, S, S] (the colour pen: RGB in [-1, 1] times the
+coverage, then the coverage; all zeros = no colour), and returns photo: float32 [batch, 3, S, S] in [-1, 1]:
+pixels are (v + 1) * 127.5. Batch size is dynamic. A JSON sidecar beside it says S, the inputs, their
+conventions and where the weights came from.
 
-`canvas_to_sketch` is the page's preprocessing written in PyTorch: web/js/sketch_input.mjs does the same
-arithmetic in the same order, and the browser test checks that both give the model the same numbers.
+`canvas_to_sketch` and `canvas_to_hints` are the page's preprocessing written in PyTorch:
+web/js/sketch_input.mjs and web/js/sketch_colour.mjs do the same arithmetic in the same order, and the
+browser tests check that both give the model the same numbers.
 """
 import argparse
 import json
@@ -17,8 +20,10 @@ from pathlib import Path
 import torch
 
 from ganlab import checkpoint as ckpt
+from ganlab import cli
 from ganlab.data import REPO_ROOT
 from ganlab.export import export_onnx, onnx_parity, report_export
+from sketch2real.hints import HINT_CHANNELS, sample_hints
 from sketch2real.models import build_generator
 
 RELEASE = Path(__file__).resolve().parent / "release"
@@ -49,20 +54,50 @@ def canvas_to_sketch(rgba: torch.Tensor, size: int) -> torch.Tensor:
     return (blocks / 127.5 - 1).view(1, 1, size, size)
 
 
+def canvas_to_hints(rgba: torch.Tensor, size: int) -> torch.Tensor:
+    """The colour layer's RGBA pixels (uint8 [H, W, 4]; transparent where nothing is painted) -> the
+    model's hints, float32 [1, 4, size, size]:
+
+    1. a = alpha / 255 (the coverage of each canvas pixel), premultiplied colour p = R * a (and G, B);
+    2. average a and p over each (H/size x W/size) block: m, p̄;
+    3. hint RGB = p̄ / 127.5 - m (the block's mean colour in [-1, 1], times its coverage), coverage = m."""
+    if rgba.ndim != 3 or rgba.shape[-1] != 4 or rgba.dtype != torch.uint8:
+        raise ValueError(f"colour layer pixels must be uint8 [H, W, 4]; got {rgba.dtype} {tuple(rgba.shape)}")
+    h, w, _ = rgba.shape
+    if h % size or w % size:
+        raise ValueError(f"canvas {w}x{h} is not a multiple of the model's {size}x{size}")
+    px = rgba.float()
+    alpha = px[..., 3] / 255
+    planes = torch.stack([px[..., 0] * alpha, px[..., 1] * alpha, px[..., 2] * alpha, alpha])
+    blocks = planes.view(4, size, h // size, size, w // size).mean(dim=(2, 4))
+    coverage = blocks[3:]
+    return torch.cat([blocks[:3] / 127.5 - coverage, coverage]).view(1, 4, size, size)
+
+
 def export(release: Path, out: Path | None = None, check_batch: int = 8) -> dict:
     model, meta = ckpt.load_release(release, build_generator)
     model.eval()
     size = model.image_size
     dataset = meta.get("dataset", "faces")
     out = Path(out) if out else WEB_MODELS / f"sketch2real_{Path(release).stem}.onnx"
-    export_onnx(model, (torch.ones(2, 1, size, size),), out, input_names=["sketch"], output_names=["photo"])
+    hinted = model.hint_channels > 0
+    names = ["sketch", "hints"] if hinted else ["sketch"]
+    example = (torch.ones(2, 1, size, size),) + ((torch.zeros(2, HINT_CHANNELS, size, size),) if hinted else ())
+    export_onnx(model, example, out, input_names=names, output_names=["photo"])
     gen = torch.Generator().manual_seed(1)
-    check = torch.where(torch.rand(check_batch, 1, size, size, generator=gen) < 0.1, -1.0, 1.0)
-    max_diff = onnx_parity(model, out, {"sketch": check})
+    check = {"sketch": torch.where(torch.rand(check_batch, 1, size, size, generator=gen) < 0.1, -1.0, 1.0)}
+    if hinted:  # colour over half the pictures, none on the rest
+        photos = torch.randint(0, 256, (check_batch, 3, size, size), dtype=torch.uint8, generator=gen)
+        check["hints"] = sample_hints(photos, gen, p_none=0.5)
+    max_diff = onnx_parity(model, out, check)
     sidecar = {"model": f"sketch2real pix2pix U-Net generator ({dataset})", "dataset": dataset,
                "kind": meta.get("kind", "all"), "image_size": size,
-               "inputs": {"sketch": ["batch", 1, size, size]}, "output": {"photo": ["batch", 3, size, size]},
+               "inputs": {"sketch": ["batch", 1, size, size],
+                          **({"hints": ["batch", HINT_CHANNELS, size, size]} if hinted else {})},
+               "output": {"photo": ["batch", 3, size, size]},
                "input_convention": "grey canvas averaged down to image_size, scaled to [-1, 1]: 1 = white paper, -1 = ink",
+               **({"hints_convention": "colour layer averaged down to image_size: RGB in [-1, 1] times the coverage, "
+                                       "then the coverage in [0, 1]; zeros = no colour"} if hinted else {}),
                "output_range": [-1, 1], "config": meta.get("config"), "trained": meta.get("trained", {}),
                "onnx_bytes": out.stat().st_size, "parity_max_abs_diff": max_diff,
                **({"licence": CELEBA_NOTE} if dataset == "faces" else {})}
@@ -72,9 +107,10 @@ def export(release: Path, out: Path | None = None, check_batch: int = 8) -> dict
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m sketch2real.export", description="Export a generator to ONNX.")
-    p.add_argument("--release", type=Path, default=RELEASE / "faces.safetensors",
+    p.add_argument("--release", type=cli.release_file, default=RELEASE / "faces.safetensors",
                    help="released weights (.safetensors with its .json beside it)")
-    p.add_argument("--out", type=Path, default=None, help="default: web/models/sketch2real_<release name>.onnx")
+    p.add_argument("--out", type=cli.output_file, default=None,
+                   help="default: web/models/sketch2real_<release name>.onnx")
     args = p.parse_args(argv)
     try:
         meta = export(args.release, args.out)

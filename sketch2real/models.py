@@ -13,6 +13,10 @@ Choices that matter, and why (notes/06_sketch2real.md has the longer story):
   pix2pix's dropout is left out too: the demo should give the same face for the same drawing.
 * Upsampling: nearest-neighbour resize then a 3x3 convolution (no checkerboards, see
   notes/04_failures.md), one convolution per size to keep the browser fast.
+* Colour hints: besides the sketch, the generator can take `hint_channels` = 4 more input planes, the
+  colour pen's strokes: RGB (in [-1, 1], multiplied by the coverage) and the coverage itself (0: no colour
+  here, 1: painted). All zeros means "no colour given". The hints enter exactly where the sketch does (the
+  first convolution and the last skip), so they can steer both the coarse "what" and the final pixels.
 * PatchGAN: the discriminator sees the sketch and the photo stacked as channels and answers with a grid
   of logits, 8x8 at 64x64 pixels, one per overlapping patch (each sees up to 54x54 pixels, 31x31 in a
   corner): "is this patch a real photo of
@@ -23,6 +27,8 @@ Choices that matter, and why (notes/06_sketch2real.md has the longer story):
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
+
+from sketch2real.hints import HINT_CHANNELS
 
 SKETCH_CHANNELS, PHOTO_CHANNELS = 1, 3
 
@@ -65,13 +71,17 @@ def channel_plan(image_size: int, width: int, max_channels: int, bottom: int = 4
 
 
 class UNetGenerator(nn.Module):
-    """sketch [B, 1, S, S] in [-1, 1] (1 = white paper, -1 = ink) -> photo [B, 3, S, S] in [-1, 1]."""
+    """sketch [B, 1, S, S] in [-1, 1] (1 = white paper, -1 = ink), with hint_channels > 0 also
+    hints [B, 4, S, S] (colour pen: RGB * coverage, coverage) -> photo [B, 3, S, S] in [-1, 1]."""
 
-    def __init__(self, image_size: int = 64, width: int = 32, max_channels: int = 256, out_width: int = 16):
+    def __init__(self, image_size: int = 64, width: int = 32, max_channels: int = 256, out_width: int = 16,
+                 hint_channels: int = 0):
         super().__init__()
-        self.image_size = image_size
+        if hint_channels not in (0, HINT_CHANNELS):
+            raise ValueError(f"hint_channels must be 0 or {HINT_CHANNELS}, not {hint_channels}")
+        self.image_size, self.hint_channels = image_size, hint_channels
         chans = channel_plan(image_size, width, max_channels)
-        ins = [SKETCH_CHANNELS] + chans[:-1]
+        ins = [SKETCH_CHANNELS + hint_channels] + chans[:-1]
         self.downs = nn.ModuleList(Down(c_in, c_out, use_norm=0 < i < len(chans) - 1)
                                    for i, (c_in, c_out) in enumerate(zip(ins, chans)))
         # decoder, deepest first: from chans[-1] at the bottom back to `out_width` at full size
@@ -84,7 +94,13 @@ class UNetGenerator(nn.Module):
             c = c_out
         self.to_rgb = nn.Sequential(nn.Conv2d(c, PHOTO_CHANNELS, 1), nn.Tanh())
 
-    def forward(self, sketch):
+    def forward(self, sketch, hints=None):
+        if self.hint_channels:
+            if hints is None:  # no colour given
+                hints = sketch.new_zeros(sketch.shape[0], self.hint_channels, *sketch.shape[-2:])
+            sketch = torch.cat([sketch, hints], dim=1)
+        elif hints is not None:
+            raise ValueError("this generator was built without colour hints (hint_channels=0)")
         skips, x = [], sketch
         for down in self.downs:
             skips.append(x)
@@ -112,8 +128,35 @@ class PatchDiscriminator(nn.Module):
         return self.net(torch.cat([sketch, photo], dim=1))
 
 
-def generator_config(image_size: int, width: int, max_channels: int, out_width: int) -> dict:
-    return {"image_size": image_size, "width": width, "max_channels": max_channels, "out_width": out_width}
+def generator_config(image_size: int, width: int, max_channels: int, out_width: int, hint_channels: int = 0) -> dict:
+    return {"image_size": image_size, "width": width, "max_channels": max_channels, "out_width": out_width,
+            "hint_channels": hint_channels}
+
+
+def discriminator_config(width: int, layers: int) -> dict:
+    return {"width": width, "layers": layers}
+
+
+def build_discriminator(**config) -> PatchDiscriminator:
+    return PatchDiscriminator(**config)
+
+
+def widen_inputs(state: dict, model: UNetGenerator) -> dict:
+    """A state dict of a generator without hints, made to fit `model` (which has them): the weights that
+    read the input get zero weights for the new hint planes, so the widened model draws exactly what the
+    old one drew until training teaches it to use colour. Other shapes must already match."""
+    target = model.state_dict()
+    out = dict(state)
+    for name, w in state.items():
+        want = target.get(name)
+        if want is None or want.shape == w.shape:
+            continue
+        if w.ndim == 4 and want.shape[0] == w.shape[0] and want.shape[1] == w.shape[1] + model.hint_channels:
+            wide = torch.zeros(want.shape, dtype=w.dtype)
+            # the input planes sit last in the tensor that this weight reads: [.., sketch] -> [.., sketch, hints]
+            wide[:, : w.shape[1]] = w
+            out[name] = wide
+    return out
 
 
 def build_generator(**config) -> UNetGenerator:

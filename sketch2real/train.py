@@ -4,12 +4,15 @@
     python -m sketch2real.train --dataset shoes_bags --minutes 60  # 128x128 shoes and handbags
     python -m sketch2real.train --dataset faces --l1-only          # the baseline: the same U-Net, L1 loss only
     python -m sketch2real.train --dataset faces --resume           # continue after a crash or Ctrl-C
+    python -m sketch2real.train --init-from sketch2real/release/faces.safetensors   # a new run that continues
+                                                                   # the released model (G and D, fresh optimisers)
 
 Faces have no drawings, so each training photo gets --variants synthetic sketches (sketch2real.sketch:
 random pen, wobble, missing strokes), made once and cached in data/cache/. Shoes and handbags come with
 edge maps, which get the same pen treatment. Each step: D learns to tell (sketch, real photo) from
 (sketch, generated photo), patch by patch; then G learns to fool D while staying close to the real photo
-in L1. notes/06_sketch2real.md walks through it.
+in L1. With --hints (the default) the generator also gets colour hints sampled from the photo
+(sketch2real.hints), as the page's colour pen gives them. notes/06_sketch2real.md walks through it.
 """
 import argparse
 import hashlib
@@ -23,12 +26,15 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 
 from ganlab import checkpoint as ckpt
+from ganlab import cli, distributed
 from ganlab.data import DataError, to_unit_range
-from ganlab.device import autocast, pick_device, seed_everything
+from ganlab.device import autocast, pick_device, resolve_precision, seed_everything
 from ganlab.plotting import save_grid
 from ganlab.training import MetricsLog, ema_update, release_sampler, run_cli, run_loop, start_run
 from sketch2real.data import CACHE_DIR, load_faces, load_shoes_bags
-from sketch2real.models import PatchDiscriminator, UNetGenerator, count_parameters, generator_config
+from sketch2real.hints import HINT_CHANNELS, hint_preview, sample_hints
+from sketch2real.models import (build_discriminator, build_generator, count_parameters, discriminator_config,
+                                generator_config, widen_inputs)
 from sketch2real.sketch import edges_to_sketch, photo_to_sketch
 
 PROJECT = "sketch2real"
@@ -41,57 +47,82 @@ def parse_args(argv=None):
     g = p.add_argument_group("data and output")
     g.add_argument("--dataset", default="faces", choices=list(DATASETS))
     g.add_argument("--kind", default="all", choices=["all", "shoes", "bags"], help="shoes_bags only: which objects")
-    g.add_argument("--data-dir", default=None, help="the dataset's npz or a folder of images (default: "
-                                                    "../shared/data/faces_celeba or shoes_bags_edges)")
-    g.add_argument("--out", type=Path, default=None, help="run folder (default: runs/sketch2real_<dataset>)")
+    g.add_argument("--data-dir", type=cli.existing_path, default=None,
+                   help="the dataset's npz or a folder of images (default: "
+                        "../shared/data/faces_celeba or shoes_bags_edges)")
+    g.add_argument("--out", type=cli.output_dir, default=None, help="run folder (default: runs/sketch2real_<dataset>)")
     g.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
-    g.add_argument("--cache-dir", type=Path, default=CACHE_DIR, help="where decoded pictures and sketches are cached")
-    g.add_argument("--variants", type=int, default=4, help="synthetic sketches made per training photo")
-    g.add_argument("--limit", type=int, default=0, help="use only the first N training pairs (0: all)")
+    g.add_argument("--init-from", type=Path, default=None,
+                   help="start from released weights (<name>.safetensors: the EMA generator, and its discriminator "
+                        "<name>.discriminator.safetensors); optimisers start fresh. Training time adds up")
+    g.add_argument("--fresh-discriminator", action="store_true",
+                   help="with --init-from: start a new discriminator (for a release that has none)")
+    g.add_argument("--cache-dir", type=cli.output_dir, default=CACHE_DIR,
+                   help="where decoded pictures and sketches are cached")
+    g.add_argument("--variants", type=cli.positive_int, default=4, help="synthetic sketches made per training photo")
+    g.add_argument("--doodles", type=cli.float_in(0, 1), default=None,
+                   help="faces: share of training sketches that are landmark doodles (sketch2real.doodle) instead "
+                        "of edge sketches (default 0.5 when the landmark cache exists, else 0 with a note)")
+    g.add_argument("--limit", type=cli.non_negative_int, default=0, help="use only the first N training pairs (0: all)")
     g = p.add_argument_group("model")
-    g.add_argument("--width", type=int, default=32, help="U-Net channels after the first halving")
-    g.add_argument("--max-channels", type=int, default=256, help="cap on U-Net channels")
-    g.add_argument("--out-width", type=int, default=16, help="U-Net channels at full size, before RGB")
-    g.add_argument("--d-width", type=int, default=32, help="PatchGAN channels after the first halving")
-    g.add_argument("--d-layers", type=int, default=3, help="PatchGAN halvings (3: an 8x8 grid of logits at 64x64)")
+    g.add_argument("--width", type=cli.positive_int, default=32, help="U-Net channels after the first halving")
+    g.add_argument("--max-channels", type=cli.positive_int, default=256, help="cap on U-Net channels")
+    g.add_argument("--out-width", type=cli.positive_int, default=16, help="U-Net channels at full size, before RGB")
+    g.add_argument("--d-width", type=cli.positive_int, default=32, help="PatchGAN channels after the first halving")
+    g.add_argument("--d-layers", type=cli.positive_int, default=3,
+                   help="PatchGAN halvings (3: an 8x8 grid of logits at 64x64)")
+    g.add_argument("--hints", action=argparse.BooleanOptionalAction, default=True,
+                   help="colour-hint inputs (the page's colour pen), sampled from the photo in training")
+    g.add_argument("--hint-none", type=cli.float_in(0, 1), default=0.4, help="share of training pairs given no colour hint")
+    g.add_argument("--blank-sketch", type=cli.float_in(0, 1), default=0.03,
+                   help="share of pairs with colour whose sketch is blank paper (a drawing in colour only)")
     g = p.add_argument_group("optimisation")
     g.add_argument("--l1-only", action="store_true", help="no discriminator: the L1 regression baseline")
-    g.add_argument("--lambda-l1", type=float, default=100.0, help="weight of L1 next to the GAN loss")
-    g.add_argument("--steps", type=int, default=20000)
-    g.add_argument("--minutes", type=float, default=None, help="also stop after this much training time")
-    g.add_argument("--batch-size", type=int, default=32)
-    g.add_argument("--lr-g", type=float, default=2e-4)
-    g.add_argument("--lr-d", type=float, default=2e-4)
-    g.add_argument("--beta1", type=float, default=0.5)
-    g.add_argument("--ema", type=float, default=0.999, help="decay of the generator's weight average (0: off)")
+    g.add_argument("--lambda-l1", type=cli.non_negative_float, default=100.0, help="weight of L1 next to the GAN loss")
+    g.add_argument("--steps", type=cli.positive_int, default=20000)
+    g.add_argument("--minutes", type=cli.positive_float, default=None, help="also stop after this much training time")
+    g.add_argument("--batch-size", type=cli.positive_int, default=32)
+    g.add_argument("--lr-g", type=cli.positive_float, default=2e-4)
+    g.add_argument("--lr-d", type=cli.positive_float, default=2e-4)
+    g.add_argument("--beta1", type=cli.float_in(0, 1, high_open=True), default=0.5)
+    g.add_argument("--ema", type=cli.float_in(0, 1, high_open=True), default=0.999,
+                   help="decay of the generator's weight average (0: off)")
     g.add_argument("--seed", type=int, default=0)
     g = p.add_argument_group("speed")
-    g.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    g.add_argument("--device", type=cli.device, default="auto", help="auto, cpu or cuda")
     g.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="auto: bf16 autocast on CUDA, fp32 on CPU")
     g.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True)
-    g.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
+    g.add_argument("--threads", type=cli.non_negative_int, default=0, help="CPU threads for torch (0: torch's default)")
+    g.add_argument("--compile", action="store_true", help="torch.compile G and D (worth it on CUDA)")
     g = p.add_argument_group("logging")
-    g.add_argument("--log-every", type=int, default=50)
-    g.add_argument("--sample-every", type=int, default=500)
-    g.add_argument("--eval-every", type=int, default=500, help="held-out L1 on --eval-pairs pairs (0: off)")
-    g.add_argument("--eval-pairs", type=int, default=200)
-    g.add_argument("--ckpt-every", type=int, default=250)
-    g.add_argument("--keep", type=int, default=3, help="checkpoints kept")
+    g.add_argument("--log-every", type=cli.positive_int, default=50)
+    g.add_argument("--sample-every", type=cli.non_negative_int, default=500)
+    g.add_argument("--eval-every", type=cli.non_negative_int, default=500,
+                   help="held-out L1 on --eval-pairs pairs (0: off)")
+    g.add_argument("--eval-pairs", type=cli.positive_int, default=200)
+    g.add_argument("--ckpt-every", type=cli.positive_int, default=250)
+    g.add_argument("--keep", type=cli.positive_int, default=3, help="checkpoints kept")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--debug-nan-at-step", type=int, default=None, help=argparse.SUPPRESS)  # tests the NaN guard
     args = p.parse_args(argv)
-    for name in ("steps", "batch_size", "log_every", "ckpt_every", "keep", "width", "max_channels", "out_width",
-                 "d_width", "d_layers", "variants", "eval_pairs"):
-        if getattr(args, name) <= 0:
-            p.error(f"--{name.replace('_', '-')} must be positive")
-    if not 0 <= args.ema < 1:
-        p.error("--ema must be in [0, 1)")
-    if args.lambda_l1 < 0 or args.limit < 0:
-        p.error("--lambda-l1 and --limit must not be negative")
+    if args.init_from is not None:
+        if args.resume:
+            p.error("--init-from starts a new run; --resume continues one: give one of them")
+        if not args.init_from.is_file() or not args.init_from.with_suffix(".json").is_file():
+            p.error(f"--init-from {args.init_from}: a release needs {args.init_from} and "
+                    f"{args.init_from.with_suffix('.json')}")
+        if not (args.l1_only or args.fresh_discriminator or discriminator_path(args.init_from).is_file()):
+            p.error(f"--init-from {args.init_from}: its discriminator {discriminator_path(args.init_from)} is missing "
+                    "(released before discriminators were kept); add --fresh-discriminator to start a new one")
     if args.out is None:
         args.out = Path(f"runs/sketch2real_{args.dataset}" + ("_l1" if args.l1_only else ""))
     return args
+
+
+def discriminator_path(release: Path) -> Path:
+    """Where a release keeps its discriminator, for runs that continue it: <name>.discriminator.safetensors."""
+    return Path(release).with_suffix(".discriminator.safetensors")
 
 
 # ---- data ---------------------------------------------------------------------------------------------
@@ -137,6 +168,24 @@ def sketch_bank(dataset: str, photos: torch.Tensor, edges, variants: int, seed: 
     return bank
 
 
+def with_doodles(sketches: torch.Tensor, photos: torch.Tensor, args) -> torch.Tensor:
+    """The faces' sketch bank with a share of its entries swapped for landmark doodles of the same photo
+    (args.doodles; None: half, when the landmark cache exists). Photos without landmarks keep their edge
+    sketches. A missing cache is an error only when doodles were asked for by name."""
+    from sketch2real.doodle import LandmarksMissing, doodle_bank, mix_doodles
+    share = 0.5 if args.doodles is None else args.doodles
+    if share == 0:
+        return sketches
+    try:
+        doodles, found = doodle_bank(photos, sketches.shape[0], args.seed, args.cache_dir, data_dir=args.data_dir)
+    except LandmarksMissing as e:
+        if args.doodles is not None:
+            raise
+        print(f"note: training on edge sketches only. {e}", file=sys.stderr)
+        return sketches
+    return mix_doodles(sketches, doodles, found, share, torch.Generator().manual_seed(args.seed))
+
+
 def load_pairs(dataset: str, split: str, data_dir=None, kind: str = "all", cache_dir=CACHE_DIR):
     """(photos uint8 [N, 3, S, S], edges uint8 [N, 1, S, S] or None)."""
     if dataset == "faces":
@@ -159,7 +208,7 @@ class Trainer:
         if args.threads:
             torch.set_num_threads(args.threads)
         self.device = pick_device(args.device)
-        self.precision = args.precision if args.precision != "auto" else ("bf16" if self.device.type == "cuda" else "fp32")
+        self.precision = resolve_precision(args.precision, self.device)
         seed_everything(args.seed)
         photos, edges = load_pairs(args.dataset, "train", args.data_dir, args.kind, args.cache_dir)
         if args.limit:
@@ -169,14 +218,24 @@ class Trainer:
             raise DataError(f"{args.dataset} pictures must be {size}x{size}; got {tuple(photos.shape[-2:])}")
         self.photos = photos
         self.sketches = sketch_bank(args.dataset, photos, edges, args.variants, args.seed, args.cache_dir)
+        if args.dataset == "faces":
+            self.sketches = with_doodles(self.sketches, photos, args)
         test_photos, test_edges = load_pairs(args.dataset, "test", args.data_dir, args.kind, args.cache_dir)
         n_eval = min(args.eval_pairs, test_photos.shape[0])
         self.eval_photos = to_unit_range(test_photos[:n_eval]).to(self.device)
         self.eval_sketches = test_sketches(args.dataset, test_photos[:n_eval],
                                            None if test_edges is None else test_edges[:n_eval]).to(self.device)
-        self.model_cfg = generator_config(size, args.width, args.max_channels, args.out_width)
-        self.G = UNetGenerator(**self.model_cfg).to(self.device)
-        self.D = None if args.l1_only else PatchDiscriminator(args.d_width, args.d_layers).to(self.device)
+        self.model_cfg = generator_config(size, args.width, args.max_channels, args.out_width,
+                                          HINT_CHANNELS if args.hints else 0)
+        self.d_cfg = discriminator_config(args.d_width, args.d_layers)
+        self.G = build_generator(**self.model_cfg)
+        self.D = None if args.l1_only else build_discriminator(**self.d_cfg)
+        self.prior_seconds = 0.0  # training time of the release this run continues (--init-from)
+        if args.init_from is not None:
+            self.init_from(args.init_from, fresh_d=args.fresh_discriminator)
+        self.G.to(self.device)
+        if self.D is not None:
+            self.D.to(self.device)
         if args.channels_last:
             for m in (self.G, self.D):
                 if m is not None:
@@ -186,14 +245,31 @@ class Trainer:
         self.opt_d = None if self.D is None else torch.optim.Adam(self.D.parameters(), lr=args.lr_d,
                                                                   betas=(args.beta1, 0.999))
         self.noise = torch.Generator().manual_seed(args.seed)  # picks batches, variants and flips
+        self.G_fwd, self.D_fwd = (None if m is None else distributed.wrap(m, args.compile) for m in (self.G, self.D))
         self.step, self.train_seconds = 0, 0.0
+
+    def init_from(self, release: Path, fresh_d: bool) -> None:
+        """Copy a release's generator (widened with zero weights when it had no hint inputs) and, unless
+        `fresh_d`, its discriminator; the release's training time counts towards this run's total."""
+        from safetensors.torch import load_file
+        old_g, meta = ckpt.load_release(release, build_generator)
+        self.G.load_state_dict(widen_inputs(old_g.state_dict(), self.G) if old_g.hint_channels != self.G.hint_channels
+                               else old_g.state_dict())
+        trained = meta.get("trained", {})
+        self.prior_seconds = float(trained.get("total_train_seconds", trained.get("train_seconds", 0.0)))
+        if self.D is not None and not fresh_d:
+            old_d, _ = ckpt.load_release(discriminator_path(release), build_discriminator)
+            self.D.load_state_dict(old_d.state_dict())
+        print(f"initialised from {release} ({self.prior_seconds / 60:.0f} min of training so far)"
+              + (", new discriminator" if fresh_d and self.D is not None else ""), file=sys.stderr)
 
     @property
     def steps_per_epoch(self) -> float:
         return self.photos.shape[0] / self.args.batch_size
 
     def next_batch(self):
-        """A random batch of (sketch, photo) pairs, each sketch one of the photo's variants, half mirrored."""
+        """A random batch of (sketch, photo, hints) triples, each sketch one of the photo's variants, half
+        mirrored; hints (None without --hints) are sampled from the mirrored photo."""
         n, b = self.photos.shape[0], self.args.batch_size
         index = torch.randint(0, n, (b,), generator=self.noise)
         variant = torch.randint(0, self.sketches.shape[0], (b,), generator=self.noise)
@@ -201,18 +277,24 @@ class Trainer:
         sketch, photo = self.sketches[variant, index], self.photos[index]
         sketch = torch.where(flip.view(b, 1, 1, 1), sketch.flip(-1), sketch)
         photo = torch.where(flip.view(b, 1, 1, 1), photo.flip(-1), photo)
-        return (to_unit_range(sketch).to(self.device, non_blocking=True),
-                to_unit_range(photo).to(self.device, non_blocking=True))
+        hints = None
+        if self.args.hints:
+            hints = sample_hints(photo, self.noise, p_none=self.args.hint_none)
+            blank = (torch.rand(b, generator=self.noise) < self.args.blank_sketch) & (hints[:, 3].amax((1, 2)) > 0)
+            sketch = torch.where(blank.view(b, 1, 1, 1), torch.full_like(sketch, 255), sketch)
+            hints = distributed.rows(hints).to(self.device, non_blocking=True)  # under torchrun: this rank's rows
+        return (to_unit_range(distributed.rows(sketch)).to(self.device, non_blocking=True),
+                to_unit_range(distributed.rows(photo)).to(self.device, non_blocking=True), hints)
 
     def train_step(self) -> dict:
-        sketch, photo = self.next_batch()
+        sketch, photo, hints = self.next_batch()
         with autocast(self.device, self.precision):
-            fake = self.G(sketch)
+            fake = self.G_fwd(sketch, hints)
         stats = {}
         if self.D is not None:
             # D: (sketch, real photo) -> 1 and (sketch, generated photo) -> 0, for every patch
             with autocast(self.device, self.precision):
-                logits = self.D(torch.cat([sketch, sketch]), torch.cat([photo, fake.detach()])).float()
+                logits = self.D_fwd(torch.cat([sketch, sketch]), torch.cat([photo, fake.detach()])).float()
             logit_real, logit_fake = logits.chunk(2)
             loss_d = F.softplus(-logit_real).mean() + F.softplus(logit_fake).mean()
             self.opt_d.zero_grad(set_to_none=True)
@@ -225,7 +307,7 @@ class Trainer:
         if self.D is not None:
             self.D.requires_grad_(False)  # G's step flows through D but must not change it
             with autocast(self.device, self.precision):
-                logit = self.D(sketch, fake).float()
+                logit = self.D_fwd(sketch, fake).float()
             loss_gan = F.softplus(-logit).mean()
             loss_g = loss_g + loss_gan
             stats["loss_gan"] = loss_gan.detach()
@@ -251,6 +333,7 @@ class Trainer:
 
     def state(self) -> dict:
         return {"project": PROJECT, "step": self.step, "train_seconds": self.train_seconds,
+                "prior_seconds": self.prior_seconds,
                 "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(self.args).items()},
                 "model_config": self.model_settings,
                 "G": self.G.state_dict(), "G_ema": self.G_ema.state_dict(), "opt_g": self.opt_g.state_dict(),
@@ -266,6 +349,7 @@ class Trainer:
             self.D.load_state_dict(state["D"]), self.opt_d.load_state_dict(state["opt_d"])
         ckpt.restore_rng_state(state["rng"], self.noise)
         self.step, self.train_seconds = state["step"], state["train_seconds"]
+        self.prior_seconds = state.get("prior_seconds", 0.0)
 
     @torch.no_grad()
     def held_out_l1(self) -> float:
@@ -282,6 +366,10 @@ class Trainer:
         g = self.sampler.eval()
         sketches, photos = self.eval_sketches[:8], self.eval_photos[:8]
         rows = [sketches.expand(-1, 3, -1, -1), g(sketches), photos]
+        if self.args.hints:  # the same sketches with colour hints from their photos: hint, then output
+            photos_uint8 = ((photos.cpu() + 1) * 127.5).round().to(torch.uint8)
+            hints = sample_hints(photos_uint8, torch.Generator().manual_seed(3), p_none=0.0).to(self.device)
+            rows += [hint_preview(hints), g(sketches, hints)]
         if self.args.dataset == "faces":
             cartoons = cartoon_faces(8, size=self.model_cfg["image_size"], seed=1).to(self.device) * 2 - 1
             rows += [cartoons.expand(-1, 3, -1, -1), g(cartoons)]
@@ -332,18 +420,22 @@ def train(args) -> dict:
         return {"test_l1": l1}, f"held-out L1 {l1:.4f}"
     postfix = lambda m: {"L1": f"{m['l1']:.3f}", **({} if trainer.D is None else
                                                     {"D": f"{m['loss_d']:.2f}", "GAN": f"{m['loss_gan']:.2f}"})}
-    # Ctrl-C or SIGTERM finishes the current step; the checkpoint below is then written as usual.
-    run_loop(trainer, args, out, log, desc=f"sketch2real {args.dataset}", evaluate=evaluate, postfix=postfix)
-
-    ckpt.save_checkpoint(out, trainer.step, trainer.state(), keep=args.keep)
-    trainer.save_samples(out)
+    # Ctrl-C or SIGTERM finishes the current step, then the final checkpoint and pictures are written as usual.
+    if not run_loop(trainer, args, out, log, desc=f"sketch2real {args.dataset}", evaluate=evaluate, postfix=postfix):
+        return {}  # under torchrun, rank 0 alone evaluates and releases
     summary = {"step": trainer.step, "train_seconds": round(trainer.train_seconds, 1), "device": str(trainer.device),
+               "total_train_seconds": round(trainer.prior_seconds + trainer.train_seconds, 1),
+               "init_from": None if args.init_from is None else str(args.init_from),
                "test_l1": trainer.held_out_l1(), "dataset": args.dataset, "l1_only": args.l1_only}
     log.write(step=trainer.step, train_seconds=round(trainer.train_seconds, 2), test_l1=summary["test_l1"])
     log.close()
     plot_curves(MetricsLog.read(out / "metrics.jsonl"), out / "training.png", title=f"sketch2real: {out}")
     release_sampler(trainer, trainer.model_cfg, out / "generator.safetensors",
                     extra={"trained": summary, "dataset": args.dataset, "kind": args.kind})
+    if trainer.D is not None:  # kept so that a later run can continue this one (--init-from)
+        d = trainer.D.cpu().to(memory_format=torch.contiguous_format)
+        ckpt.save_release(d, trainer.d_cfg, discriminator_path(out / "generator.safetensors"),
+                          extra={"generator": "generator.safetensors", "trained": summary})
     print(json.dumps(summary))
     return summary
 

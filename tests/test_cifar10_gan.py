@@ -332,7 +332,7 @@ def test_resume_with_another_model_is_refused(tiny_cifar, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--data-dir", "/nonexistent/cifar"], "/nonexistent/cifar"),
-    (["--batch-size", "0"], "--batch-size must be positive"),
+    (["--batch-size", "0"], "argument --batch-size: must be positive"),
     (["--diffaug", "color,rotate"], "unknown DiffAugment operation 'rotate'"),
     (["--resume"], "holds no checkpoint"),
     (["--limit", "8", "--batch-size", "16"], "fewer than one batch"),
@@ -466,11 +466,12 @@ def test_classifier_and_quality_curve_on_tiny_data(tiny_cifar, tmp_path):
     assert all(0 <= r["cond_acc"] <= 1 for r in rows) and (tmp_path / "curve.png").stat().st_size > 1000
 
 
-def test_evaluate_names_missing_files(tmp_path):
+def test_evaluate_names_missing_files(tmp_path, capsys):
     from cifar10_gan.evaluate import main
 
-    with pytest.raises(SystemExit, match="classifier weights .*missing"):
-        main([str(tmp_path / "g.safetensors"), "--classifier", str(tmp_path / "none.safetensors")])
+    with pytest.raises(SystemExit):
+        main([str(RELEASE / "generator.safetensors"), "--classifier", str(tmp_path / "none.safetensors")])
+    assert f"argument --classifier: {tmp_path / 'none.safetensors'} does not exist" in capsys.readouterr().err
 
 
 @needs_cifar

@@ -204,7 +204,7 @@ def test_resume_with_another_model_is_refused(tiny_faces, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--data-dir", "/nonexistent/faces"], "/nonexistent/faces"),
-    (["--batch-size", "0"], "--batch-size must be positive"),
+    (["--batch-size", "0"], "argument --batch-size: must be positive"),
     (["--resume"], "holds no checkpoint"),
 ])
 def test_bad_command_lines_get_clear_errors(tmp_path, args, message):

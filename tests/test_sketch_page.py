@@ -216,11 +216,13 @@ def test_undo_redo_clear_and_eraser(tab):
     wait_idle(tab)
     assert tab.js("document.getElementById('redo').disabled")
     before_clear = canvas_rgba(tab)
+    assert " ms" in visible_text(tab, "#timing")
 
     tab.page.click("#clear")                                            # clear: white, no picture, a message
     wait_idle(tab)
     assert (canvas_rgba(tab) == 255).all()
     assert "Draw something" in visible_text(tab, "#empty")
+    assert visible_text(tab, "#timing") == "", "the last picture's timing outlived it"
     assert tab.js("__sketch.lastOutput") is None and tab.js("__sketch.stats.errors") == []
     tab.page.click("#undo")                                             # and clear can be undone
     wait_idle(tab)

@@ -110,12 +110,12 @@ def test_resume_and_overwrite_guards(tiny_mnist, tmp_path):
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--steps", "0"], "--steps must be positive"),
+    (["--steps", "0"], "argument --steps: must be positive, not 0"),
     (["--upsample", "bicubic"], "invalid choice"),
-    (["--data-dir", "/no/such/folder"], "holds no mnist.npz"),
+    (["--data-dir", "/no/such/folder"], "argument --data-dir: /no/such/folder does not exist"),
     (["--schedule", "loser", "--d-steps", "2"], "use it with --d-steps 1"),
-    (["--real-label", "0.3"], "--real-label must be in (0.5, 1]"),
-    (["--instance-noise", "-1"], "must not be negative"),
+    (["--real-label", "0.3"], "argument --real-label: must be in (0.5, 1], not 0.3"),
+    (["--instance-noise", "-1"], "argument --instance-noise: must be at least 0, not -1"),
 ])
 def test_bad_flags_give_one_clear_line(tmp_path, flags, message):
     proc = run_train("--out", str(tmp_path / "run"), *flags, check=False)

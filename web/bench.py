@@ -17,8 +17,8 @@ import argparse
 import json
 import statistics
 import sys
-from pathlib import Path
 
+from ganlab import cli
 from web.browser import chromium, new_context, playwright_missing
 from web.serve import SITE, serve_in_thread
 
@@ -107,12 +107,12 @@ def table(rows: list[dict], sizes: dict) -> str:
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m web.bench", description="Time a generator page in headless Chromium.")
-    p.add_argument("--reps", type=int, default=50, help="timed runs per batch size (after warm-up)")
-    p.add_argument("--warmup", type=int, default=10)
-    p.add_argument("--loads", type=int, default=3, help="cold page loads for the first-digit time")
+    p.add_argument("--reps", type=cli.positive_int, default=50, help="timed runs per batch size (after warm-up)")
+    p.add_argument("--warmup", type=cli.non_negative_int, default=10)
+    p.add_argument("--loads", type=cli.positive_int, default=3, help="cold page loads for the first-digit time")
     p.add_argument("--only", choices=["ort", "tfjs"], default=None, help="one runtime only")
     p.add_argument("--page", choices=sorted(MODEL_STEMS), default="mnist", help="which page to time")
-    p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    p.add_argument("--json", type=cli.output_file, default=None, help="also write the figures here")
     args = p.parse_args(argv)
     reason = playwright_missing()
     if reason:
@@ -131,6 +131,7 @@ def main(argv=None):
         if r["errors"]:
             print(f"page errors in {r['setup']}: {r['errors']}")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"rows": rows, "models": sizes}, indent=2) + "\n")
 
 

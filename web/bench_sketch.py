@@ -23,8 +23,8 @@ import math
 import statistics
 import sys
 import time
-from pathlib import Path
 
+from ganlab import cli
 from web.browser import chromium, new_context, playwright_missing
 from web.serve import SITE, serve_in_thread
 
@@ -177,16 +177,18 @@ def report(rows: list[dict]) -> str:
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m web.bench_sketch", description="Time the sketch page in headless Chromium.")
-    p.add_argument("--reps", type=int, default=50, help="timed runs per model (after warm-up)")
-    p.add_argument("--warmup", type=int, default=10)
-    p.add_argument("--strokes", type=int, default=20, help="short mouse strokes for the pen-up latency")
-    p.add_argument("--seconds", type=float, default=0, help="also draw continuously this long (e.g. 10)")
+    p.add_argument("--reps", type=cli.positive_int, default=50, help="timed runs per model (after warm-up)")
+    p.add_argument("--warmup", type=cli.non_negative_int, default=10)
+    p.add_argument("--strokes", type=cli.positive_int, default=20, help="short mouse strokes for the pen-up latency")
+    p.add_argument("--seconds", type=cli.non_negative_float, default=0,
+                   help="also draw continuously this long (e.g. 10)")
     p.add_argument("--full-memory", action="store_true",
                    help="with --seconds: also measure page + worker memory (about 60 s per reading in Chromium)")
-    p.add_argument("--threads", type=int, default=None, help="ONNX Runtime wasm threads (default: the page's)")
+    p.add_argument("--threads", type=cli.positive_int, default=None,
+                   help="ONNX Runtime wasm threads (default: the page's)")
     p.add_argument("--only", choices=[m for m, _, _ in MODELS], default=None, help="one model only")
     p.add_argument("--no-isolation", action="store_true", help="serve without COOP/COEP (one wasm thread)")
-    p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    p.add_argument("--json", type=cli.output_file, default=None, help="also write the figures here")
     args = p.parse_args(argv)
     reason = playwright_missing()
     if reason:
@@ -209,6 +211,7 @@ def main(argv=None):
         if r["errors"]:
             print(f"page errors ({r['model']}): {r['errors']}")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
 
 

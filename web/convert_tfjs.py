@@ -19,7 +19,8 @@ ONNX -> (onnx2tf) TensorFlow SavedModel -> (tensorflowjs_converter) TF.js graph 
 `--batch 1 64` forces fixed batches. TensorFlow works in NHWC, so the output is [batch, 28, 28, 1]
 (the manifest says so and the page transposes back), and TF.js has no int64, so `digit` is int32 there.
 The sketch2real generators convert the same way (`--onnx web/models/sketch2real_faces.onnx`): their
-`sketch` input becomes [batch, S, S, 1], which holds the same numbers in the same order as [batch, 1, S, S].
+`sketch` input becomes [batch, S, S, 1], which holds the same numbers in the same order as [batch, 1, S, S];
+a model with colour hints also takes `hints` as [batch, S, S, 4] (the page transposes its planes).
 onnx2tf rewrites the file it reads, so only a temporary copy of the model is ever handed to it.
 """
 import argparse
@@ -30,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from ganlab import cli
 
 MODELS = Path(__file__).resolve().parent / "models"
 DEFAULT_ONNX = MODELS / "mnist_generator.onnx"
@@ -88,6 +91,10 @@ def random_feeds(onnx_path: Path, n: int, seed: int) -> dict:
             feeds[name] = rng.integers(0, 10, shape).astype(np.int64)
         elif name == "sketch":
             feeds[name] = np.where(rng.random(shape) < 0.1, -1.0, 1.0).astype(np.float32)
+        elif name == "hints":  # colour on about a third of the pixels: RGB in [-1, 1] times the coverage
+            coverage = (rng.random((n, 1, *shape[2:])) < 0.3).astype(np.float32)
+            rgb = rng.uniform(-1, 1, (n, shape[1] - 1, *shape[2:])).astype(np.float32) * coverage
+            feeds[name] = np.concatenate([rgb, coverage], axis=1)
         else:
             feeds[name] = rng.standard_normal(shape).astype(np.float32)
     return feeds
@@ -156,9 +163,10 @@ def convert(onnx_path: Path = DEFAULT_ONNX, out: Path | None = None, batches: li
         for v in variants:
             to_tfjs(v["saved_model"], out / Path(v["path"]).parent, log)
         dims = input_dims(original)
-        if "sketch" in dims:  # a sketch -> photo model: one image in, one image out
-            kind = {"image_size": dims["sketch"][-1],
-                    "inputs": {"sketch": f"float32 [batch, {dims['sketch'][-1]}, {dims['sketch'][-1]}, 1] (NHWC)"}}
+        if "sketch" in dims:  # a sketch -> photo model: a drawing (and its colour hints) in, one image out
+            s = dims["sketch"][-1]
+            kind = {"image_size": s, "inputs": {name: f"float32 [batch, {s}, {s}, {d[1]}] (NHWC)"
+                                                for name, d in dims.items()}}
         else:
             image = sidecar.get("output", {}).get("image", ["batch", 1, 28, 28])
             kind = {"z_dim": sidecar.get("z_dim", dims["z"][1]), "num_classes": sidecar.get("num_classes", 10),
@@ -199,9 +207,11 @@ def versions() -> dict:
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m web.convert_tfjs", description=__doc__.split("\n")[0])
-    p.add_argument("--onnx", type=Path, default=DEFAULT_ONNX, help="the ONNX generator (its .json sidecar is read too)")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: <onnx name>_tfjs beside it)")
-    p.add_argument("--batch", type=int, nargs="+", default=None,
+    p.add_argument("--onnx", type=cli.existing_file, default=DEFAULT_ONNX,
+                   help="the ONNX generator (its .json sidecar is read too)")
+    p.add_argument("--out", type=cli.output_dir, default=None,
+                   help="output folder (default: <onnx name>_tfjs beside it)")
+    p.add_argument("--batch", type=cli.positive_int, nargs="+", default=None,
                    help="convert fixed batch sizes (e.g. 1 64) instead of trying a dynamic batch first")
     args = p.parse_args(argv)
     manifest = convert(args.onnx, args.out, args.batch)

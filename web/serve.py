@@ -18,6 +18,8 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import unquote
 
+from ganlab import cli
+
 SITE = Path(__file__).resolve().parent
 
 MIME = {
@@ -178,7 +180,7 @@ def serve_in_thread(**kwargs) -> tuple[SiteServer, str]:
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m web.serve", description="Serve the demo site on localhost.")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=cli.int_in(0, 65535), default=8000, help="0: any free port")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     p.add_argument("--no-isolation", action="store_true",
                    help="leave out the COOP/COEP headers: no SharedArrayBuffer, so wasm runs single-threaded")

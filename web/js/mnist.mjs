@@ -327,16 +327,10 @@ function start() {
   updateUrl();
   $('runtime').textContent = state.runtime === 'tfjs' ? 'TensorFlow.js' : 'ONNX Runtime Web';
   $('switch-runtime').textContent = state.runtime === 'tfjs' ? 'use ONNX Runtime Web' : 'use TensorFlow.js';
-  // data-model-tfjs="" on <body>: this page has no TF.js model, so it offers none
-  if (PAGE.modelTfjs === '' && state.runtime !== 'tfjs') $('switch-runtime').hidden = true;
   if (rejected.length) showNotes([`Ignored invalid URL parameter${rejected.length > 1 ? 's' : ''}: ${rejected.join(', ')}.`]);
   setBusy();
   if (typeof Worker === 'undefined' || typeof WebAssembly === 'undefined') {
     showError('this browser lacks Web Workers or WebAssembly, which the demo needs', true);
-    return;
-  }
-  if (state.runtime === 'tfjs' && PAGE.modelTfjs === '' && !state.model) {
-    showError('this page has no TensorFlow.js model yet; open it without runtime=tfjs', true);
     return;
   }
   const timer = setTimeout(() => showError(`the model did not load within ${LOAD_TIMEOUT_MS / 1000} s`, true),

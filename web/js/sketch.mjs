@@ -1,66 +1,25 @@
 // The sketch page: a drawing canvas, its stroke history, and live requests to the generator in
 // worker.mjs (channel 'live': the worker keeps only the newest waiting request, so there is no backlog).
+// The drawing has two layers: ink (pen, eraser) on white paper, which becomes the model's sketch, and
+// colour (the colour pen, sketch_colour.mjs), which becomes its colour hints and shows under the ink.
 import { downloadCanvas } from './download.mjs';
-import { safeModelName } from './params.mjs';
+import { buildPalette, canvasToHints } from './sketch_colour.mjs';
+import { Layers, SIDE } from './sketch_layers.mjs';
+import { MODELS, parse, toSearch } from './sketch_params.mjs';
 import { EXAMPLES } from './sketch_examples.mjs';
-import { FRAMES, canvasToSketch, fitReason, fitTransform, inkBox, photoToRgba, transformStroke } from './sketch_input.mjs';
+import { wireUpload } from './sketch_upload.mjs';
+import { canvasToSketch, fitReason, fitTransform, inkBox, photoToRgba, transformStroke } from './sketch_input.mjs';
 
 const $ = (id) => document.getElementById(id);
-const SIDE = 256;                 // the drawing canvas, in canvas pixels
 const LIVE_MS = 60;               // at most one live request per this many ms while the pen is down
 const MAX_UNDO = 200;             // undo steps kept
 const MAX_LOG = 500;              // latencies and errors kept for tests and benchmarks
 const LOAD_TIMEOUT_MS = 60_000;
 const MIN_STEP = 0.5 / SIDE;      // pointer moves shorter than half a canvas pixel add no point
 const NO_MODEL = 'No picture: the model is not loaded. You can still draw.';
-
-// The page's models. Shoes and handbags share one generator, with their own examples and pen width.
-const MODELS = Object.freeze({
-  faces: { file: 'sketch2real_faces', size: 64, pen: 1.5, frame: FRAMES.faces, noun: 'face' },
-  shoes: { file: 'sketch2real_shoes_bags', size: 128, pen: 2, frame: FRAMES.objects, noun: 'shoe' },
-  handbags: { file: 'sketch2real_shoes_bags', size: 128, pen: 2, frame: FRAMES.objects, noun: 'handbag' },
-});
-const BACKENDS = { ort: ['auto', 'webgpu', 'wasm'], tfjs: ['auto', 'wasm', 'webgl', 'cpu'] };
-
-// ------------------------------------------------------------------ URL parameters
-
-function parse(search) {
-  const q = new URLSearchParams(search);
-  const params = { model: 'faces', runtime: 'ort', backend: 'auto', threads: null, onnx: null };
-  const notes = [];
-  const rejected = [];
-  if (q.has('model')) {
-    if (Object.hasOwn(MODELS, q.get('model'))) params.model = q.get('model');
-    else notes.push(`There is no model "${q.get('model').slice(0, 40)}": showing faces (choose faces, shoes or handbags).`);
-  }
-  if (q.has('runtime')) {
-    if (Object.hasOwn(BACKENDS, q.get('runtime'))) params.runtime = q.get('runtime'); else rejected.push('runtime');
-  }
-  if (q.has('backend')) {
-    if (BACKENDS[params.runtime].includes(q.get('backend'))) params.backend = q.get('backend'); else rejected.push('backend');
-  }
-  if (q.has('threads')) {
-    const text = q.get('threads');
-    if (/^\d{1,2}$/.test(text) && Number(text) >= 1 && Number(text) <= 16) params.threads = Number(text);
-    else rejected.push('threads');
-  }
-  if (q.has('onnx')) {
-    params.onnx = safeModelName(q.get('onnx'));
-    if (params.onnx === null) rejected.push('onnx');
-    else if (params.runtime !== 'ort') { notes.push('onnx= names an ONNX file, so TensorFlow.js ignores it.'); params.onnx = null; }
-  }
-  if (rejected.length) notes.push(`Ignored invalid URL parameter${rejected.length > 1 ? 's' : ''}: ${rejected.join(', ')}.`);
-  return { params, notes };
-}
-
-function toSearch(params) {
-  const q = new URLSearchParams({ model: params.model });
-  if (params.runtime !== 'ort') q.set('runtime', params.runtime);
-  if (params.backend !== 'auto') q.set('backend', params.backend);
-  if (params.threads !== null) q.set('threads', String(params.threads));
-  if (params.onnx !== null) q.set('onnx', params.onnx);
-  return '?' + q.toString();
-}
+const COLOUR_BRUSH = 6;           // the colour pen's default width, in the model's pixels
+const INK_WIDTHS = [1, 4], BRUSH_WIDTHS = [2, 16];   // the width slider's range for ink and for colour
+const NO_HINTS = 'This model file takes no colour hints (an older export): the colour pen is off.';
 
 const { params, notes: startNotes } = parse(location.search);
 history.replaceState(null, '', toSearch(params));
@@ -80,12 +39,16 @@ let notes = [...startNotes];
 
 let tool = 'pen';
 let penPx = model().pen;          // the pen width, in the model's pixels
+let brushPx = COLOUR_BRUSH;       // the colour pen's width, in the model's pixels
+let colour = '#d9b064';           // the colour pen's colour
+let modelHints = false;           // whether the loaded model takes colour hints
 const undoStack = [];             // earlier stroke lists (each an array of immutable strokes)
 let strokes = [];                 // the drawing now
 const redoStack = [];
 let current = null;               // the stroke being drawn, {tool, width, points}
 let pointerId = null;
 let exampleIndex = -1;
+let markColour = () => {};        // shows which swatch is the current colour (set up in start)
 
 let nextId = 1;
 let latestId = 0;                 // the newest request (or empty drawing): only its answer is drawn
@@ -95,13 +58,12 @@ let dirty = false;                // the drawing changed since the last request
 let liveTimer = null;
 let penUp = null;                 // {id, t0}: the request sent when the pen was lifted
 let lastInput = null, lastOutput = null, lastBox = null, lastFit = null;
+let lastHints = null;             // the colour hints sent with the newest request, null for none
 const stats = { requests: 0, results: 0, dropped: 0, stale: 0, errors: [], penUpLatencies: [], maxOutstanding: 0 };
 const benchWaiters = new Map();
 
 const draw = $('draw');
-const ctx = draw.getContext('2d', { willReadFrequently: true });
-const base = Object.assign(document.createElement('canvas'), { width: SIDE, height: SIDE });
-const baseCtx = base.getContext('2d');
+const layers = new Layers(draw);
 const photo = $('photo');
 const photoCtx = photo.getContext('2d');
 let photoPixels = null;           // reused ImageData for the output
@@ -145,40 +107,6 @@ function showError(message, fatal) {
 
 // ------------------------------------------------------------------ drawing
 
-function paintStroke(c, stroke) {
-  const { points } = stroke;
-  const width = stroke.width * SIDE;
-  c.fillStyle = c.strokeStyle = stroke.tool === 'eraser' ? '#ffffff' : '#000000';
-  if (points.length === 2) {                      // a dot
-    c.beginPath();
-    c.arc(points[0] * SIDE, points[1] * SIDE, width / 2, 0, 2 * Math.PI);
-    c.fill();
-    return;
-  }
-  c.lineWidth = width;
-  c.lineCap = 'round';
-  c.lineJoin = 'round';
-  c.beginPath();
-  c.moveTo(points[0] * SIDE, points[1] * SIDE);
-  for (let i = 2; i < points.length; i += 2) c.lineTo(points[i] * SIDE, points[i + 1] * SIDE);
-  c.stroke();
-}
-
-/** The canvas from the stroke list alone: every settled drawing goes through here, so it is exact. */
-function renderAll() {
-  baseCtx.fillStyle = '#ffffff';
-  baseCtx.fillRect(0, 0, SIDE, SIDE);
-  for (const stroke of strokes) paintStroke(baseCtx, stroke);
-  paintLive();
-}
-
-/** The settled drawing plus the stroke being drawn. */
-function paintLive() {
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(base, 0, 0);
-  if (current) paintStroke(ctx, current);
-}
-
 /** Replace the drawing with `next` (an undoable step); returns the id of the request it sent, if any. */
 function commit(next) {
   undoStack.push(strokes);
@@ -204,7 +132,7 @@ function redo() {
 
 /** After every change to the stroke list: redraw, update the buttons and the fit hint, regenerate. */
 function settled() {
-  renderAll();
+  layers.render(strokes, current);
   $('undo').disabled = undoStack.length === 0;
   $('redo').disabled = redoStack.length === 0;
   const id = sendNow();
@@ -234,8 +162,11 @@ function onPointerDown(event) {
   event.preventDefault();
   draw.setPointerCapture?.(event.pointerId);
   pointerId = event.pointerId;
-  current = { tool, width: penPx / model().size, points: pointAt(event) };
-  paintLive();
+  const colourTool = tool === 'colour' || tool === 'colour-eraser';
+  if (colourTool && !modelHints && phase === 'ready') return;      // the colour pen is off for this model
+  current = { tool, width: (colourTool ? brushPx : penPx) / model().size, points: pointAt(event) };
+  if (tool === 'colour') current.colour = colour;
+  layers.show(current);
   dirty = true;
   scheduleLive();
 }
@@ -245,7 +176,7 @@ function onPointerMove(event) {
   const events = event.getCoalescedEvents?.();
   if (events && events.length) for (const e of events) addPoint(e);
   else addPoint(event);
-  paintLive();
+  layers.show(current);
   dirty = true;
   scheduleLive();
 }
@@ -270,9 +201,13 @@ function sendNow() {
   clearTimeout(liveTimer);
   liveTimer = null;
   dirty = false;
-  const pixels = ctx.getImageData(0, 0, SIDE, SIDE).data;
+  const pixels = layers.pixels('ink');
   lastBox = inkBox(pixels, SIDE, SIDE);
-  if (!lastBox) {
+  // colour only counts for a model that reads it; a face painted only in colour is still a drawing
+  const colourPixels = modelHints && phase === 'ready' ? layers.pixels('colour') : null;
+  const colourHints = colourPixels ? canvasToHints(colourPixels, SIDE, SIDE, imageSize) : null;
+  lastHints = colourHints?.painted ? colourHints.hints : null;
+  if (!lastBox && !lastHints) {
     latestId = nextId++;                         // answers to earlier drawings are stale now
     lastInput = null;
     lastOutput = null;
@@ -293,7 +228,7 @@ function sendNow() {
   outstanding++;
   stats.maxOutstanding = Math.max(stats.maxOutstanding, outstanding);
   stats.requests++;
-  worker.postMessage({ type: 'run', channel: 'live', id, sketch, n: 1 });
+  worker.postMessage({ type: 'run', channel: 'live', id, sketch, hints: lastHints ?? undefined, n: 1 });
   setBusy();
   return id;
 }
@@ -311,6 +246,7 @@ function clearPhoto(message) {
   photoCtx.fillRect(0, 0, photo.width, photo.height);
   delete photo.dataset.drawnId;
   $('download').disabled = true;
+  $('timing').textContent = '';                  // the timing described the picture just wiped
   $('empty').textContent = message ?? '';
   $('empty').hidden = !message;
 }
@@ -362,6 +298,7 @@ function startWorker() {
   penUp = null;
   latestId = nextId++;
   imageSize = model().size;
+  modelHints = false;
   $('backend').textContent = '…';
   $('error').hidden = true;
   for (const el of document.querySelectorAll('.needs-model')) el.disabled = false;
@@ -404,10 +341,12 @@ function onWorkerMessage(data) {
       }
       imageSize = data.imageSize;
       backendLabel = data.backend;
+      modelHints = Boolean(data.hints);
       $('backend').textContent = data.backend;
-      notes = [...startNotes, ...data.notes];
+      notes = [...startNotes, ...data.notes, ...(modelHints ? [] : [NO_HINTS])];
       showNotes();
       phase = 'ready';
+      showColourTools();
       sendNow();
       setBusy();
       break;
@@ -446,16 +385,41 @@ function onWorkerMessage(data) {
 
 // ------------------------------------------------------------------ controls
 
+const TOOLS = { pen: 'tool-pen', eraser: 'tool-eraser', colour: 'tool-colour', 'colour-eraser': 'tool-colour-eraser' };
+const colourTool = () => tool === 'colour' || tool === 'colour-eraser';
+
 function setTool(name) {
+  if ((name === 'colour' || name === 'colour-eraser') && $(TOOLS[name]).disabled) return;
   tool = name;
-  $('tool-pen').setAttribute('aria-pressed', String(name === 'pen'));
-  $('tool-eraser').setAttribute('aria-pressed', String(name === 'eraser'));
+  for (const [key, id] of Object.entries(TOOLS)) $(id).setAttribute('aria-pressed', String(name === key));
   draw.dataset.tool = name;
+  showWidth();
 }
 
+/** The width slider sets the ink pen's width or the colour pen's, whichever tool is chosen. */
 function showWidth() {
-  $('width').value = String(penPx);
-  $('width-value').textContent = `${penPx} px`;
+  const [min, max] = colourTool() ? BRUSH_WIDTHS : INK_WIDTHS;
+  const width = colourTool() ? brushPx : penPx;
+  Object.assign($('width'), { min: String(min), max: String(max), step: colourTool() ? '1' : '0.25' });
+  $('width').value = String(width);
+  $('width-value').textContent = `${width} px`;
+}
+
+/** The colour tools work once a model that reads colour is loaded; with another model they are off. */
+function showColourTools() {
+  const off = phase === 'ready' && !modelHints;
+  for (const id of ['tool-colour', 'tool-colour-eraser']) {
+    $(id).disabled = off;
+    $(id).title = off ? NO_HINTS : $(id).dataset.title;
+  }
+  $('palette').classList.toggle('off', off);
+  if (off && colourTool()) setTool('pen');
+}
+
+function pickColour(hex) {
+  colour = hex;
+  markColour(hex);
+  setTool('colour');
 }
 
 function setModel(name) {
@@ -504,6 +468,8 @@ function download() {
   downloadCanvas(out, `sketch2real-${params.model}.png`, (message) => showError(message, false));
 }
 
+let upload = null;                // the upload controls (sketch_upload.mjs): files chosen, dropped or pasted
+
 function wireControls() {
   draw.addEventListener('pointerdown', onPointerDown);
   draw.addEventListener('pointermove', onPointerMove);
@@ -511,10 +477,12 @@ function wireControls() {
   draw.addEventListener('pointercancel', onPointerUp);
   draw.addEventListener('lostpointercapture', onPointerUp);
   draw.addEventListener('contextmenu', (event) => event.preventDefault());
-  $('tool-pen').addEventListener('click', () => setTool('pen'));
-  $('tool-eraser').addEventListener('click', () => setTool('eraser'));
+  for (const [name, id] of Object.entries(TOOLS)) {
+    $(id).dataset.title = $(id).title;
+    $(id).addEventListener('click', () => setTool(name));
+  }
   $('width').addEventListener('input', () => {
-    penPx = Number($('width').value);
+    if (colourTool()) brushPx = Number($('width').value); else penPx = Number($('width').value);
     showWidth();
   });
   $('undo').addEventListener('click', undo);
@@ -522,6 +490,9 @@ function wireControls() {
   $('clear').addEventListener('click', () => strokes.length && commit([]));
   $('example').addEventListener('click', nextExample);
   $('fit').addEventListener('click', fitToFrame);
+  upload = wireUpload({ target: draw, onImage: (stroke) => commit([...strokes, stroke]), onError: (msg) => showError(msg, false),
+                        frame: () => model().frame, size: () => model().size, button: $('upload'), input: $('upload-file'),
+                        note: $('upload-note') });
   $('download').addEventListener('click', () => phase === 'ready' && lastOutput && download());
   $('model-choice').addEventListener('change', (event) => setModel(event.target.value));
   document.addEventListener('keydown', (event) => {
@@ -532,6 +503,8 @@ function wireControls() {
       else if (key === 'y') { event.preventDefault(); redo(); }
     } else if (!event.altKey && key === 'p') setTool('pen');
     else if (!event.altKey && key === 'e') setTool('eraser');
+    else if (!event.altKey && key === 'c') setTool('colour');
+    else if (!event.altKey && key === 'x') setTool('colour-eraser');
   });
 }
 
@@ -540,11 +513,12 @@ function wireControls() {
 function start() {
   for (const input of document.querySelectorAll('#model-choice input')) input.checked = input.value === params.model;
   $('runtime').textContent = params.runtime === 'tfjs' ? 'TensorFlow.js' : 'ONNX Runtime Web';
+  markColour = buildPalette($('palette'), $('colour-picker'), pickColour);
+  markColour(colour);
   setTool('pen');
-  showWidth();
   wireControls();
   showNotes();
-  renderAll();
+  layers.render(strokes, current);
   startWorker();
   sendNow();                       // an empty sheet: the "draw something" message, no request
 }
@@ -552,12 +526,16 @@ function start() {
 // What tests and the benchmark read.
 window.__sketch = {
   stats,
+  get uploads() { return upload?.log ?? []; },
   get state() { return document.body.dataset.state; },
   get phase() { return phase; },
   get backend() { return backendLabel; },
   get model() { return params.model; },
   get imageSize() { return imageSize; },
   get lastInput() { return lastInput; },
+  get lastHints() { return lastHints; },
+  layer: (name) => (name === 'ink' || name === 'colour' ? layers[name].canvas : null),   // what the model reads
+  get modelHints() { return modelHints; },
   get lastOutput() { return lastOutput; },
   get inkBox() { return lastBox; },
   get fitReason() { return lastFit; },

@@ -99,8 +99,13 @@ export function fitTransform(box, target, margin = 0) {
   return { scale, dx: (target.x0 + target.x1) / 2 - cx * scale, dy: (target.y0 + target.y1) / 2 - cy * scale };
 }
 
-/** A stroke moved by a transform from fitTransform: new points, the same tool and pen width. */
+/** A stroke moved by a transform from fitTransform: new points, the same tool and pen width (an uploaded
+ *  image stroke, {tool: 'image', image, box: [x0, y0, x1, y1]}: its box moved and scaled). */
 export function transformStroke(stroke, { scale, dx, dy }) {
+  if (stroke.box) {
+    const [x0, y0, x1, y1] = stroke.box;
+    return { ...stroke, box: [x0 * scale + dx, y0 * scale + dy, x1 * scale + dx, y1 * scale + dy] };
+  }
   const points = new Array(stroke.points.length);
   for (let i = 0; i < points.length; i += 2) {
     points[i] = stroke.points[i] * scale + dx;

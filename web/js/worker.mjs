@@ -4,18 +4,21 @@
 // Two kinds of generator, told apart by the model's inputs:
 //   'digits'  (the MNIST and CIFAR-10 pages): inputs z [n, zDim] and digit [n] (the class)
 //             -> image [n, C, S, S] (1 x 28 x 28 digits, 3 x 32 x 32 CIFAR-10 pictures)
-//   'sketch'  (the sketch page): input sketch [n, 1, S, S] (1 = paper, -1 = ink) -> photo [n, 3, S, S]
+//   'sketch'  (the sketch page): input sketch [n, 1, S, S] (1 = paper, -1 = ink) and, when the model has
+//             it, hints [n, 4, S, S] (the colour pen: RGB times coverage, coverage) -> photo [n, 3, S, S]
 //
 // Messages in:
 //   {type: 'init', runtime: 'ort'|'tfjs', backend, model, threads, expect?}  once, first; expect:
 //        'digits' (the default, so a page written before sketches stays as it was), 'sketch' or 'any':
 //        a model of another kind is a fatal error naming its inputs
 //   {type: 'run', channel, id, z: Float32Array, digits: Int32Array, n, chunk?}   digits models
-//   {type: 'run', channel, id, sketch: Float32Array (n*S*S), n}                   sketch models
+//   {type: 'run', channel, id, sketch: Float32Array (n*S*S), hints?: Float32Array (n*4*S*S), n}
+//        sketch models; hints are planar like the model's input, and all zeros (no colour) when left out
 //   {type: 'bench', id, n, warmup, reps, input?: 'random'|'blank'}  timings measured in here (input:
 //                                                                  sketch models only; default random)
 // Messages out:
-//   {type: 'ready', backend, notes, inputKind: 'digits'|'sketch', imageSize, zDim, numClasses, loadMs}
+//   {type: 'ready', backend, notes, inputKind: 'digits'|'sketch', imageSize, zDim, numClasses, hints, loadMs}
+//        hints: whether the sketch model takes colour hints
 //   {type: 'partial', channel, id, start, count, n, image}   the first `count` images from `start`
 //   {type: 'result', channel, id, image: Float32Array (n*C*H*W), n, ms}
 //   {type: 'dropped', channel, id}     a request replaced by a newer one on its channel before it ran
@@ -28,6 +31,7 @@ const VENDOR = new URL('../vendor/', import.meta.url);
 const MODELS = new URL('../models/', import.meta.url);
 const DEFAULT_MODEL = { ort: 'mnist_generator.onnx', tfjs: 'mnist_generator_tfjs' };
 const FALLBACK_META = { z_dim: 64, num_classes: 10 };
+const HINT_PLANES = 4;            // a sketch model's colour hints: R, G, B (times coverage), coverage
 
 let engine = null;
 const waiting = new Map();          // channel -> the newest request not yet started
@@ -97,13 +101,18 @@ async function pump() {
 
 // A request with `chunk` runs in pieces of that many images, each posted as a 'partial' as soon as it is
 // done (the page's first grid uses it, so digits appear before the whole grid is ready).
-async function runRequest({ z, digits, sketch, n, id, chunk }, channel) {
+async function runRequest({ z, digits, sketch, hints, n, id, chunk }, channel) {
   if (engine.kind === 'sketch' || sketch) {
     if (engine.kind !== 'sketch') throw new Error('this model takes noise and digits, not a sketch');
-    if (!(sketch instanceof Float32Array) || sketch.length !== n * engine.imageSize ** 2) {
+    const plane = engine.imageSize ** 2;
+    if (!(sketch instanceof Float32Array) || sketch.length !== n * plane) {
       throw new Error(`a sketch request needs ${n} x ${engine.imageSize}x${engine.imageSize} floats`);
     }
-    return engine.runSketch(sketch, n);
+    if (hints != null && (!(hints instanceof Float32Array) || hints.length !== n * HINT_PLANES * plane)) {
+      throw new Error(`colour hints need ${n} x ${HINT_PLANES} x ${engine.imageSize}x${engine.imageSize} floats`);
+    }
+    // a model without hint inputs draws from the sketch alone (the page turns its colour pen off)
+    return engine.runSketch(sketch, n, engine.hints ? hints ?? new Float32Array(n * HINT_PLANES * plane) : null);
   }
   if (!chunk || chunk >= n) return engine.run(z, digits, n);
   let out = null;
@@ -125,7 +134,8 @@ async function bench({ n, warmup = 10, reps = 50, input = 'random' }) {
     // a random sketch: about one pixel in ten is ink (as the export's parity check uses), or blank paper
     const sketch = new Float32Array(n * engine.imageSize ** 2)
       .map(() => (input === 'blank' || Math.random() >= 0.1 ? 1 : -1));
-    once = () => engine.runSketch(sketch, n);
+    const hints = engine.hints ? new Float32Array(n * HINT_PLANES * engine.imageSize ** 2) : null;
+    once = () => engine.runSketch(sketch, n, hints);
   } else {
     const z = new Float32Array(n * engine.zDim).map(() => Math.random() * 2 - 1);
     const digits = Int32Array.from({ length: n }, (_, i) => i % engine.numClasses);
@@ -174,7 +184,7 @@ async function init({ runtime, backend, model, threads, expect = 'digits' }) {
   }
   engine = made;
   post({ type: 'ready', backend: made.label, notes: made.notes, inputKind: made.kind, imageSize: made.imageSize,
-         zDim: made.zDim, numClasses: made.numClasses, loadMs: performance.now() - t0 });
+         zDim: made.zDim, numClasses: made.numClasses, hints: Boolean(made.hints), loadMs: performance.now() - t0 });
   pump();
 }
 
@@ -312,11 +322,16 @@ function ortSketchEngine(ort, session, meta, label, notes, name) {
   const dims = session.inputMetadata?.find?.((m) => m.name === 'sketch')?.shape;
   const imageSize = sketchSize(meta, dims, name, notes);
   const output = session.outputNames.includes('photo') ? 'photo' : session.outputNames[0];
+  const hints = session.inputNames.includes('hints');
   return {
-    kind: 'sketch', label, notes, imageSize, zDim: null, numClasses: null,
-    probe() { return this.runSketch(new Float32Array(imageSize * imageSize).fill(1), 1); },
-    async runSketch(sketch, n) {
+    kind: 'sketch', label, notes, imageSize, zDim: null, numClasses: null, hints,
+    probe() {
+      const plane = imageSize * imageSize;
+      return this.runSketch(new Float32Array(plane).fill(1), 1, hints ? new Float32Array(HINT_PLANES * plane) : null);
+    },
+    async runSketch(sketch, n, hintPlanes) {
       const feeds = { sketch: new ort.Tensor('float32', sketch, [n, 1, imageSize, imageSize]) };
+      if (hints) feeds.hints = new ort.Tensor('float32', hintPlanes, [n, HINT_PLANES, imageSize, imageSize]);
       return ownedOutput(await session.run(feeds, [output]), output);
     },
   };
@@ -381,7 +396,9 @@ async function initTfjs(name, backend, askedThreads) {
 
   const threads = chosen === 'wasm' && tf.wasm.getThreadsCount ? tf.wasm.getThreadsCount() : null;
   const label = `tfjs-${chosen}` + (threads ? ` (${threads} thread${threads === 1 ? '' : 's'})` : '');
-  if (kind === 'sketch') return tfjsSketchEngine(tf, pick, label, notes, imageSize, nhwc);
+  if (kind === 'sketch') {
+    return tfjsSketchEngine(tf, pick, label, notes, imageSize, nhwc, Object.hasOwn(manifest.inputs ?? {}, 'hints'));
+  }
   return {
     kind, label, notes, zDim, numClasses, imageSize,
     async run(z, digits, n) {
@@ -411,12 +428,13 @@ async function initTfjs(name, backend, askedThreads) {
 }
 
 /** A sketch model in TF.js: NHWC graphs take [n, S, S, 1] (the same numbers as [n, 1, S, S], one channel)
- *  and give [n, S, S, 3], transposed back to [n, 3, S, S]. Fixed-batch variants are padded with paper. */
-function tfjsSketchEngine(tf, pick, label, notes, imageSize, nhwc) {
+ *  and, with colour hints, [n, S, S, 4] (the page's planar hints, transposed), and give [n, S, S, 3],
+ *  transposed back to [n, 3, S, S]. Fixed-batch variants are padded with paper and no colour. */
+function tfjsSketchEngine(tf, pick, label, notes, imageSize, nhwc, hints) {
   const per = imageSize * imageSize;
   return {
-    kind: 'sketch', label, notes, imageSize, zDim: null, numClasses: null,
-    async runSketch(sketch, n) {
+    kind: 'sketch', label, notes, imageSize, zDim: null, numClasses: null, hints,
+    async runSketch(sketch, n, hintPlanes) {
       let out = null, done = 0;
       while (done < n) {
         const { batch, model } = pick(n - done);
@@ -426,7 +444,14 @@ function tfjsSketchEngine(tf, pick, label, notes, imageSize, nhwc) {
         chunk.set(sketch.subarray(done * per, (done + take) * per));
         const photo = tf.tidy(() => {
           const shape = nhwc ? [size, imageSize, imageSize, 1] : [size, 1, imageSize, imageSize];
-          const y = model.execute({ sketch: tf.tensor4d(chunk, shape) });
+          const feeds = { sketch: tf.tensor4d(chunk, shape) };
+          if (hints) {
+            const planes = new Float32Array(size * HINT_PLANES * per);
+            planes.set(hintPlanes.subarray(done * HINT_PLANES * per, (done + take) * HINT_PLANES * per));
+            const nchw = tf.tensor4d(planes, [size, HINT_PLANES, imageSize, imageSize]);
+            feeds.hints = nhwc ? tf.transpose(nchw, [0, 2, 3, 1]) : nchw;
+          }
+          const y = model.execute(feeds);
           return nhwc ? tf.transpose(y, [0, 3, 1, 2]) : y;
         });
         const data = await photo.data();

@@ -234,6 +234,62 @@ def cartoon_faces(n: int, size: int = 64, seed: int = 0) -> torch.Tensor:
     return torch.from_numpy(np.stack(faces)).unsqueeze(1) if faces else torch.ones(0, 1, size, size)
 
 
+# The drawings most people make when asked for a face, fixed so that figures compare models on the same
+# ones: the sparse "circle, two dots and a smile" first, then the same face with one feature that should
+# change the picture (a beard, glasses, spiky hair, long hair, a bald head with ears).
+EVERYDAY_FACES = ("sparse", "beard", "glasses", "spiky hair", "long hair", "bald", "sad", "surprised")
+
+
+def everyday_face(kind: str, size: int = 64, width: float = 1.5) -> np.ndarray:
+    """One of EVERYDAY_FACES drawn with a steady hand, float [size, size] in [0, 1] (1 = paper)."""
+    if kind not in EVERYDAY_FACES:
+        raise ValueError(f"no everyday face {kind!r}; choose from {', '.join(EVERYDAY_FACES)}")
+    pen = Pen(size, width, random.Random(0))
+    cx, cy, rx, ry = 0.5, 0.56, 0.3, 0.39
+    pen.line(pen.arc(cx, cy, rx, ry, 0, 360, steps=60))
+    eye_y, gap = EYE_Y + 0.02, EYE_GAP / 2
+    if kind == "surprised":
+        for side in (-1, 1):
+            pen.line(pen.arc(cx + side * gap, eye_y, 0.04, 0.04, 0, 360, steps=20))
+        pen.line(pen.arc(cx, MOUTH_Y + 0.01, 0.05, 0.05, 0, 360, steps=20))
+    else:
+        for side in (-1, 1):
+            pen.dot(cx + side * gap, eye_y, 0.022)
+        start, end = (200, 340) if kind == "sad" else (20, 160)
+        y = MOUTH_Y + (0.05 if kind == "sad" else -0.03)
+        pen.line(pen.arc(cx, y, 0.12, 0.06, start, end, steps=20))
+    if kind == "beard":
+        pen.line(pen.arc(cx, cy + 0.05, rx * 0.85, ry * 0.75, 10, 170, steps=30))
+        for i in range(7):
+            x = cx - 0.17 + i * 0.057
+            pen.line([(x, MOUTH_Y + 0.07), (x + 0.01, MOUTH_Y + 0.13)])
+    elif kind == "glasses":
+        for side in (-1, 1):
+            pen.line(pen.arc(cx + side * gap, eye_y, 0.075, 0.06, 0, 360, steps=24))
+        pen.line([(cx - gap + 0.075, eye_y), (cx + gap - 0.075, eye_y)])
+    elif kind == "spiky hair":
+        for i in range(9):
+            a = math.radians(200 + i * 17.5)
+            root = (cx + rx * 0.95 * math.cos(a), cy + ry * 0.95 * math.sin(a))
+            tip = (cx + rx * 1.3 * math.cos(a), cy + ry * 1.3 * math.sin(a))
+            pen.line([root, tip])
+    elif kind == "long hair":
+        pen.line(pen.arc(cx, cy, rx * 1.12, ry * 1.08, 170, 370, steps=40))
+        for side in (-1, 1):
+            pen.line([(cx + side * rx * 1.1, cy), (cx + side * rx * 1.15, 1.02)])
+    elif kind == "bald":
+        for side in (-1, 1):
+            ex = cx + side * rx
+            pen.line(pen.arc(ex, eye_y + 0.05, 0.035, 0.06, -90 if side > 0 else 90, 90 if side > 0 else 270, steps=12))
+    small = pen.image.reduce(OVERSAMPLE)
+    return np.asarray(small, dtype=np.float32) / 255
+
+
+def everyday_faces(size: int = 64) -> torch.Tensor:
+    """All EVERYDAY_FACES, float [n, 1, size, size] in [0, 1], 1 = white paper."""
+    return torch.from_numpy(np.stack([everyday_face(k, size) for k in EVERYDAY_FACES])).unsqueeze(1)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m sketch2real.cartoon",
                                 description="Draw a grid of procedural cartoon faces.")

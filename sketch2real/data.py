@@ -53,7 +53,9 @@ def load_faces(split: str = "train", data_dir=None, cache_dir=CACHE_DIR) -> torc
     if not chosen.any():
         hint = "; an image folder needs at least 2 images to have both splits" if source.is_dir() else ""
         raise DataError(f"{source} gives no {split} faces ({len(chosen)} readable in all){hint}")
-    return torch.from_numpy(arrays["images"][chosen])
+    # contiguous whether freshly decoded (HWC transposed) or read from the cache: the same layout, the same
+    # convolution kernels, so a run that made the cache and one that read it compute the same bits
+    return torch.from_numpy(np.ascontiguousarray(arrays["images"][chosen]))
 
 
 def load_shoes_bags(split: str = "train", data_dir=None, kind: str = "all",
@@ -77,7 +79,8 @@ def load_shoes_bags(split: str = "train", data_dir=None, kind: str = "all",
         chosen &= arrays["kind"] == KINDS[kind]
     if not chosen.any():
         raise DataError(f"{source} gives no {split} pairs of kind {kind!r}")
-    return torch.from_numpy(arrays["edges"][chosen]), torch.from_numpy(arrays["photos"][chosen])
+    return (torch.from_numpy(np.ascontiguousarray(arrays["edges"][chosen])),
+            torch.from_numpy(np.ascontiguousarray(arrays["photos"][chosen])))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -198,24 +198,46 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
             entry["fd_with_colour"] = frechet_distance(feats(coloured), ref)
         results["models"][_name(path)] = entry
     if grids is not None:
-        save_comparison_grids(dataset, sketches, photos, outputs, Path(grids))
+        save_comparison_grids(dataset, sketches, photos, outputs, Path(grids), doodles=doodles,
+                              hints=held_out_hints(test_photos_u8))
     return results
 
 
 @torch.no_grad()
-def save_comparison_grids(dataset, sketches, photos, outputs: dict, folder: Path, n: int = 8) -> list[Path]:
-    """held-out: rows sketch / each model's output / photo; faces also: cartoon doodle / each model's output."""
+def save_comparison_grids(dataset, sketches, photos, outputs: dict, folder: Path, n: int = 8, doodles=None,
+                          hints=None) -> list[Path]:
+    """Grids with a row per model, in the order given:
+    <dataset>_held_out.png: held-out sketch / each model / photo; and for faces:
+    faces_cartoons.png: cartoon doodle / each model;  faces_everyday.png: the everyday doodles (the sparse
+    "circle, two dots and a smile" first) / each model;  faces_doodles.png: landmark doodles of held-out
+    faces / each model;  <dataset>_colour.png (models with hints): sketch with its colour hints painted
+    under it / each model without the colour / with it / photo."""
+    from sketch2real.hints import hint_preview
     folder.mkdir(parents=True, exist_ok=True)
+    models = {path: load_model(path)[0] for path in outputs}
     pick = torch.linspace(0, sketches.shape[0] - 1, n).long()
     rows = [sketches[pick].expand(-1, 3, -1, -1)] + [o[pick] for o in outputs.values()] + [photos[pick]]
     paths = [save_grid(torch.cat(rows), folder / f"{dataset}_held_out.png", nrow=n, scale=2)]
+
+    def model_rows(name: str, drawings: torch.Tensor) -> Path:
+        rows = [drawings.expand(-1, 3, -1, -1)] + [generate(m, drawings) for m in models.values()]
+        return save_grid(torch.cat(rows), folder / name, nrow=drawings.shape[0], scale=2)
+
     if dataset == "faces":
-        from sketch2real.cartoon import cartoon_faces
-        cartoons = cartoon_faces(n, size=sketches.shape[-1], seed=1) * 2 - 1
-        rows = [cartoons.expand(-1, 3, -1, -1)]
-        for path in outputs:
-            rows.append(generate(load_model(path)[0], cartoons))
-        paths.append(save_grid(torch.cat(rows), folder / "faces_cartoons.png", nrow=n, scale=2))
+        from sketch2real.cartoon import cartoon_faces, everyday_faces
+        paths.append(model_rows("faces_cartoons.png", cartoon_faces(n, size=sketches.shape[-1], seed=1) * 2 - 1))
+        paths.append(model_rows("faces_everyday.png", everyday_faces(size=sketches.shape[-1]) * 2 - 1))
+        if doodles is not None:
+            paths.append(model_rows("faces_doodles.png", doodles[torch.linspace(0, doodles.shape[0] - 1, n).long()]))
+    hinted = {p: m for p, m in models.items() if m.hint_channels}
+    if hints is not None and hinted:
+        h = hints[pick]
+        # the drawing as the page shows it: the colour under the ink (ink multiplies over the colour)
+        shown = (hint_preview(h) + 1) * ((sketches[pick] + 1) / 2) - 1
+        rows = [shown]
+        for m in hinted.values():
+            rows += [generate(m, sketches[pick]), generate(m, sketches[pick], h)]
+        paths.append(save_grid(torch.cat(rows + [photos[pick]]), folder / f"{dataset}_colour.png", nrow=n, scale=2))
     return paths
 
 

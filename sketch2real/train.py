@@ -52,7 +52,7 @@ def parse_args(argv=None):
                         "../shared/data/faces_celeba or shoes_bags_edges)")
     g.add_argument("--out", type=cli.output_dir, default=None, help="run folder (default: runs/sketch2real_<dataset>)")
     g.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
-    g.add_argument("--init-from", type=Path, default=None,
+    g.add_argument("--init-from", type=cli.release_file, default=None,
                    help="start from released weights (<name>.safetensors: the EMA generator, and its discriminator "
                         "<name>.discriminator.safetensors); optimisers start fresh. Training time adds up")
     g.add_argument("--fresh-discriminator", action="store_true",
@@ -109,9 +109,6 @@ def parse_args(argv=None):
     if args.init_from is not None:
         if args.resume:
             p.error("--init-from starts a new run; --resume continues one: give one of them")
-        if not args.init_from.is_file() or not args.init_from.with_suffix(".json").is_file():
-            p.error(f"--init-from {args.init_from}: a release needs {args.init_from} and "
-                    f"{args.init_from.with_suffix('.json')}")
         if not (args.l1_only or args.fresh_discriminator or discriminator_path(args.init_from).is_file()):
             p.error(f"--init-from {args.init_from}: its discriminator {discriminator_path(args.init_from)} is missing "
                     "(released before discriminators were kept); add --fresh-discriminator to start a new one")

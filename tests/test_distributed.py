@@ -3,14 +3,16 @@
 Two ranks each train on half of the same global batch and DDP averages their gradients, so they compute
 what one process computes, except for float32 summation order: a loss that one process sums over 16 rows
 is two sums of 8 averaged, BatchNorm's statistics are all-reduced, gradients are averaged in buckets. Those
-differences are ~1e-7 relative per operation; Adam passes a gradient's relative error on to the update at
-about the same size, and 20 steps of the game grow it to a few 1e-6 in the losses (measured: at most 4.4e-6
-for MNIST with BatchNorm in G and D). The tolerance, 1e-4 relative, is 20x that and still far below what a
-wrong shard, a missed all-reduce or an unsynchronised BatchNorm does (those change the losses in the second or
-third digit). G's gradient norm drifts faster (3e-4 by step 20: a norm of nearly cancelling terms) and gets
-1e-2, which still catches gradients summed instead of averaged (2x).
-Exact (==) are: the data order and the draws each rank keeps (test_draws_are_the_global_draws_sliced), the
-step counts, and which files exist.
+differences are ~1e-7 relative per operation, and over the first 10 steps the logged figures stay within
+2e-6 of one process's (measured, all three trainers): the tolerance there is 2e-5. Later the game amplifies
+them: Adam divides each gradient component by its running RMS, so a component whose gradient is ~0 turns
+rounding noise into a full-size update, and the hinge loss's kink decides per sample whether it counts at
+all. By step 20 the drift reaches 5e-4 (CIFAR-10's hinge GAN) and the tolerance for steps 11-20 is 2e-3.
+Both are far below what a wrong shard, a missed all-reduce or an unsynchronised BatchNorm does: those change
+step 1's losses in the second or third digit.
+Exact (==) are: the draws each rank keeps (test_draws_are_the_global_draws_sliced), a 2-rank run resumed
+after a SIGKILL against an uninterrupted 2-rank run (the same arithmetic: a + b is a + b on both), the step
+counts, and which files exist.
 """
 import json
 import os
@@ -31,8 +33,8 @@ from test_cifar10_gan import write_tiny_cifar
 from test_sketch2real_model import tiny_faces  # noqa: F401  (a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
-TOL = dict(rel=1e-4, abs=1e-6)  # abs: d_real and d_fake are logged rounded to 6 decimals
-GRAD_NORM_TOL = dict(rel=1e-2)  # G's gradient norm is the touchiest figure (measured up to 3e-4 by step 20)
+EARLY, LATE = dict(rel=2e-5, abs=1e-6), dict(rel=2e-3, abs=1e-6)  # abs: d_real/d_fake are logged to 6 decimals
+EXACT = dict(rel=0, abs=0)
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "GANLAB_DIST_TIMEOUT": "60"}
 ENV.pop("WORLD_SIZE", None)
 STEPS = 20
@@ -86,15 +88,15 @@ def training_rows(run: Path) -> dict[int, dict]:
     return {r["step"]: r for r in MetricsLog.read(run / "metrics.jsonl") if "img_per_s" in r}
 
 
-def assert_same_losses(one: Path, two: Path, steps=range(1, STEPS + 1)):
+def assert_same_losses(one: Path, two: Path, steps=range(1, STEPS + 1), tol=None):
     a, b = training_rows(one), training_rows(two)
     assert set(steps) <= a.keys() and set(steps) <= b.keys()
     for s in steps:
         figures = [k for k in a[s] if k.startswith(("loss", "d_real", "d_fake", "l1", "g_grad"))]
         assert figures
         for k in figures:
-            tol = GRAD_NORM_TOL if k == "g_grad_norm" else TOL
-            assert b[s][k] == pytest.approx(a[s][k], **tol), f"step {s}, {k}: {a[s][k]} (1 process) vs {b[s][k]}"
+            t = tol or (EARLY if s <= 10 else LATE)
+            assert b[s][k] == pytest.approx(a[s][k], **t), f"step {s}, {k}: {a[s][k]} ({one.name}) vs {b[s][k]}"
 
 
 # ---- the draws ----------------------------------------------------------------------------------------
@@ -168,7 +170,7 @@ def test_two_ranks_match_one_process_and_only_rank_0_writes(project, datasets, t
 def test_sigkill_of_one_rank_ends_the_job_and_resume_continues(tiny_mnist, tmp_path):
     flags = trainer_flags("mnist_gan", tiny_mnist, tmp_path / "cache")
     flags[flags.index("--steps") + 1] = 30
-    check_ok(launch("mnist_gan.train", [*flags, "--out", tmp_path / "ref"], 1))
+    check_ok(launch("mnist_gan.train", [*flags, "--out", tmp_path / "ref"], 2))  # uninterrupted, 2 ranks
 
     killed = tmp_path / "killed"
     start = time.monotonic()
@@ -185,13 +187,14 @@ def test_sigkill_of_one_rank_ends_the_job_and_resume_continues(tiny_mnist, tmp_p
     assert "resumed from" in proc.stdout and "at step 10" in proc.stdout
     rows = [r["step"] for r in MetricsLog.read(same_world / "metrics.jsonl") if "img_per_s" in r]
     assert rows == list(range(1, 31)), "the log should hold each step once: 1-10 before, 11-30 after"
-    assert_same_losses(tmp_path / "ref", same_world, range(1, 31))
+    assert_same_losses(tmp_path / "ref", same_world, range(1, 31), tol=EXACT)
 
     # another world size: the global batch and the draws do not depend on it, so this is the same run
     results = launch("mnist_gan.train", [*flags, "--out", other_world, "--resume"], 1)
     check_ok(results)
     assert "was written by 2 process(es), this run has 1" in results[0].stderr
-    assert_same_losses(tmp_path / "ref", other_world, range(11, 31))
+    assert training_rows(other_world).keys() == set(range(1, 31))
+    assert_same_losses(tmp_path / "ref", other_world, range(11, 21), tol=LATE)  # 10 steps from a rounding-level start
 
 
 def test_a_batch_the_ranks_cannot_share_is_refused(tiny_mnist, tmp_path):

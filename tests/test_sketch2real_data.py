@@ -300,9 +300,9 @@ def test_strokes_are_labelled_whole():
     ink[0, 0, 39, 30:34] = True  # a speck, 4 pixels, not touching the snake
     ink[1, 0, 0, 0:39] = True  # the next picture's top row: a stroke of its own
     labels = stroke_labels(ink)
-    assert labels[~ink].eq(-1).all()
+    assert labels[~ink].eq(0).all()
     assert labels[0, 0][ink[0, 0]].unique().numel() == 2 and labels[1, 0][ink[1, 0]].unique().numel() == 1
-    assert set(labels[ink].unique().tolist()) == {0, 1, 2}
+    assert set(labels[ink].unique().tolist()) == {1, 2, 3}
     kept = drop_short_strokes(ink, 10)
     assert torch.equal(kept, ink & ~(labels == labels[0, 0, 39, 30]))
 

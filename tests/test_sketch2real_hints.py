@@ -185,7 +185,7 @@ def test_init_from_an_old_release_widens_it_and_needs_a_discriminator(tiny_faces
 
 @pytest.mark.parametrize("args, message", [
     (["--init-from", "/nonexistent/g.safetensors"], "/nonexistent/g.safetensors"),
-    (["--init-from", "x.safetensors", "--resume"], "give one of them"),
+    (["--init-from", "sketch2real/release/faces.safetensors", "--resume"], "give one of them"),
     (["--hint-none", "1.5"], "--hint-none"),
 ])
 def test_init_from_and_hint_flags_are_checked(tmp_path, args, message):

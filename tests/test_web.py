@@ -171,7 +171,7 @@ needs_browser = pytest.mark.skipif(browser_reason is not None, reason=f"browser 
 
 @pytest.fixture(scope="module")
 def pw():
-    if not (SITE / "vendor" / "ort" / "ort.wasm.min.mjs").is_file():
+    if not all((SITE / f).is_file() for f in ("vendor/ort/ort.wasm.min.mjs", "coi-serviceworker.min.js")):
         pytest.fail(VENDOR_HINT)
     from playwright.sync_api import sync_playwright
 
@@ -204,9 +204,9 @@ def reference(generator, z, digits) -> np.ndarray:
 class Tab:
     """One page in a fresh browser context, recording console errors and every request it makes."""
 
-    def __init__(self, browser, base: str):
+    def __init__(self, browser, base: str, service_workers: bool = False):
         self.base = base
-        self.context = new_context(browser)
+        self.context = new_context(browser, service_workers)
         self.errors, self.requests = [], []
         self.context.on("request", lambda r: self.requests.append(r.url))
         self.page = self.context.new_page()
@@ -475,20 +475,6 @@ def test_wasm_threads_on_an_isolated_page(tab, generator):
     assert tab.js("mnistDemo.backend") == "wasm (2 threads)"
     assert max_diff(tab.result("grid"), generator) <= ORT_TOL
     tab.assert_clean()
-
-
-@needs_browser
-def test_without_isolation_headers_wasm_runs_single_threaded(browser, plain_site, generator):
-    tab = Tab(browser, plain_site[1])
-    try:
-        tab.open("?seed=5&threads=2").wait_idle()
-        assert tab.js("crossOriginIsolated") is False
-        assert tab.js("mnistDemo.backend") == "wasm (1 thread)"
-        assert "threads need a cross-origin isolated page" in tab.page.inner_text("#notes")
-        assert max_diff(tab.result("grid"), generator) <= ORT_TOL
-        tab.assert_clean()
-    finally:
-        tab.close()
 
 
 # ------------------------------------------------------------------ the same page on TensorFlow.js

@@ -64,6 +64,20 @@ def chromium(software_webgpu: bool = False):
             browser.close()
 
 
-def new_context(browser):
-    """A browser context sized like a laptop window, accepting downloads."""
-    return browser.new_context(accept_downloads=True, viewport={"width": 1100, "height": 900})
+# A browser with no service workers (Firefox's private windows, some in-app browsers) has no
+# navigator.serviceWorker. Playwright's service_workers="block" alone makes register() resolve to undefined,
+# which no browser does, so the API is taken away as well.
+NO_SERVICE_WORKERS = "delete Navigator.prototype.serviceWorker;"
+
+
+def new_context(browser, service_workers: bool = False):
+    """A browser context sized like a laptop window, accepting downloads.
+
+    Without service workers (the default) a page served without COOP/COEP stays as it is: one wasm thread,
+    no reload. service_workers=True lets the pages' coi-serviceworker isolate them as it does on GitHub
+    Pages (it reloads a page once; tests/test_coi.py)."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1100, "height": 900},
+                                  service_workers="allow" if service_workers else "block")
+    if not service_workers:
+        context.add_init_script(NO_SERVICE_WORKERS)
+    return context

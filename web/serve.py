@@ -2,7 +2,8 @@
 
     python -m web.serve                    # http://127.0.0.1:8000/ with COOP/COEP (wasm threads on)
     python -m web.serve --port 9000
-    python -m web.serve --no-isolation     # no COOP/COEP: the page runs, single-threaded (as on GitHub Pages)
+    python -m web.serve --no-isolation     # no COOP/COEP, as on GitHub Pages: the pages' service worker adds
+                                           # them after one reload (single-threaded without service workers)
 
 Beyond Python's built-in file server this one sets the MIME types that ES modules and WebAssembly
 need, sends the cross-origin isolation headers that unlock SharedArrayBuffer (and so wasm threads),
@@ -183,14 +184,16 @@ def main(argv=None):
     p.add_argument("--port", type=cli.int_in(0, 65535), default=8000, help="0: any free port")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     p.add_argument("--no-isolation", action="store_true",
-                   help="leave out the COOP/COEP headers: no SharedArrayBuffer, so wasm runs single-threaded")
+                   help="leave out the COOP/COEP headers, as GitHub Pages does: the pages' service worker adds "
+                        "them after one reload; without service workers wasm runs single-threaded")
     p.add_argument("--verbose", action="store_true", help="log every request")
     args = p.parse_args(argv)
     if not (SITE / "vendor" / "ort" / "ort.wasm.min.mjs").is_file():
         print("warning: web/vendor/ is missing; run `npm ci --ignore-scripts && npm run vendor` in web/ first")
     server = make_server(args.host, args.port, isolation=not args.no_isolation, quiet=not args.verbose)
     host, port = server.server_address[:2]
-    mode = "without COOP/COEP (single-threaded wasm)" if args.no_isolation else "with COOP/COEP (wasm threads)"
+    mode = ("without COOP/COEP (wasm threads only through the service worker)" if args.no_isolation
+            else "with COOP/COEP (wasm threads)")
     print(f"serving {SITE} at http://{host}:{port}/ {mode}; Ctrl-C stops", flush=True)
     try:
         server.serve_forever()

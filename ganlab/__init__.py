@@ -13,4 +13,8 @@ and calls into here for the plumbing they all need:
     plotting    sample grids and loss curves
     export      ONNX export with an onnxruntime parity check
     cli         argparse types that check every flag (paths, numbers, the device) before any slow work
+    distributed torchrun / DDP: global batch split over ranks, the same draws on every rank, synchronised
+                BatchNorm, rank 0 writes
+    gpu_check   the one GPU acceptance command (python -m ganlab.gpu_check), a JSON report
+    notebook    the notebooks' smoke / cpu / gpu switch
 """

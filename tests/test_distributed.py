@@ -205,3 +205,10 @@ def test_a_batch_the_ranks_cannot_share_is_refused(tiny_mnist, tmp_path):
         assert r.returncode != 0 and "--batch-size 15 is the global batch" in r.stderr
         assert "use a multiple of 2" in r.stderr
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="on a GPU machine the check runs for real (8 minutes)")
+def test_gpu_check_without_a_gpu_says_so_and_exits_0():
+    proc = subprocess.run([sys.executable, "-m", "ganlab.gpu_check"], cwd=REPO, env=ENV, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0 and "no CUDA GPU here" in proc.stdout

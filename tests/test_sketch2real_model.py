@@ -247,9 +247,17 @@ def test_committed_web_models_match_the_released_weights(name):
     size = model.image_size
     assert onnx_path.stat().st_size < 8e6
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    x = torch.where(torch.rand(2, 1, size, size, generator=torch.Generator().manual_seed(0)) < 0.08, -1.0, 1.0)
-    (y,) = session.run(None, {"sketch": x.numpy()})
-    np.testing.assert_allclose(y, model.eval()(x).detach().numpy(), atol=1e-4)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.where(torch.rand(2, 1, size, size, generator=gen) < 0.08, -1.0, 1.0)
+    feeds, args = {"sketch": x}, (x,)
+    if model.hint_channels:  # colour on one picture, none on the other
+        from sketch2real.hints import sample_hints
+        hints = sample_hints(torch.randint(0, 256, (2, 3, size, size), dtype=torch.uint8, generator=gen), gen)
+        hints[1] = 0
+        feeds["hints"], args = hints, (x, hints)
+    assert [i.name for i in session.get_inputs()] == list(feeds), "the web model's inputs differ from the release's"
+    (y,) = session.run(None, {k: v.numpy() for k, v in feeds.items()})
+    np.testing.assert_allclose(y, model.eval()(*args).detach().numpy(), atol=1e-4)
 
 
 # ---- the released model's figures ----------------------------------------------------------------------

@@ -33,6 +33,16 @@ CELEBA_NOTE = ("Trained on CelebA faces, which are licensed for non-commercial r
                "the weights inherit that restriction.")
 
 
+def _check_canvas(rgba: torch.Tensor, size: int, what: str) -> tuple[int, int]:
+    """(H, W) of canvas pixels that the model's preprocessing can take: uint8 [H, W, 4], multiples of size."""
+    if rgba.ndim != 3 or rgba.shape[-1] != 4 or rgba.dtype != torch.uint8:
+        raise ValueError(f"{what} must be uint8 [H, W, 4]; got {rgba.dtype} {tuple(rgba.shape)}")
+    h, w, _ = rgba.shape
+    if h % size or w % size:
+        raise ValueError(f"canvas {w}x{h} is not a multiple of the model's {size}x{size}")
+    return h, w
+
+
 def canvas_to_sketch(rgba: torch.Tensor, size: int) -> torch.Tensor:
     """A canvas's RGBA pixels (uint8 [H, W, 4], H and W multiples of `size`) -> the model's input
     float32 [1, 1, size, size]: 1 = white paper, -1 = ink.
@@ -41,11 +51,7 @@ def canvas_to_sketch(rgba: torch.Tensor, size: int) -> torch.Tensor:
     2. grey = 0.299 R + 0.587 G + 0.114 B (0..255);
     3. average each (H/size x W/size) block: the same anti-aliasing as the training sketches got;
     4. scale 0..255 to -1..1."""
-    if rgba.ndim != 3 or rgba.shape[-1] != 4 or rgba.dtype != torch.uint8:
-        raise ValueError(f"canvas pixels must be uint8 [H, W, 4]; got {rgba.dtype} {tuple(rgba.shape)}")
-    h, w, _ = rgba.shape
-    if h % size or w % size:
-        raise ValueError(f"canvas {w}x{h} is not a multiple of the model's {size}x{size}")
+    h, w = _check_canvas(rgba, size, "canvas pixels")
     px = rgba.float()
     alpha = px[..., 3] / 255
     grey = sum(weight * px[..., c] for c, weight in enumerate(GREY_WEIGHTS))
@@ -61,11 +67,7 @@ def canvas_to_hints(rgba: torch.Tensor, size: int) -> torch.Tensor:
     1. a = alpha / 255 (the coverage of each canvas pixel), premultiplied colour p = R * a (and G, B);
     2. average a and p over each (H/size x W/size) block: m, p̄;
     3. hint RGB = p̄ / 127.5 - m (the block's mean colour in [-1, 1], times its coverage), coverage = m."""
-    if rgba.ndim != 3 or rgba.shape[-1] != 4 or rgba.dtype != torch.uint8:
-        raise ValueError(f"colour layer pixels must be uint8 [H, W, 4]; got {rgba.dtype} {tuple(rgba.shape)}")
-    h, w, _ = rgba.shape
-    if h % size or w % size:
-        raise ValueError(f"canvas {w}x{h} is not a multiple of the model's {size}x{size}")
+    h, w = _check_canvas(rgba, size, "colour layer pixels")
     px = rgba.float()
     alpha = px[..., 3] / 255
     planes = torch.stack([px[..., 0] * alpha, px[..., 1] * alpha, px[..., 2] * alpha, alpha])

@@ -79,6 +79,9 @@ def parse_args(argv=None):
     g = p.add_argument_group("optimisation")
     g.add_argument("--l1-only", action="store_true", help="no discriminator: the L1 regression baseline")
     g.add_argument("--lambda-l1", type=cli.non_negative_float, default=100.0, help="weight of L1 next to the GAN loss")
+    g.add_argument("--l1-pool", type=cli.positive_int, default=1,
+                   help="compare output and photo in L1 after averaging KxK blocks: a doodle is warped against its "
+                        "photo, and a coarser L1 asks for the right colours and layout, not the photo's exact pixels")
     g.add_argument("--steps", type=cli.positive_int, default=20000)
     g.add_argument("--minutes", type=cli.positive_float, default=None, help="also stop after this much training time")
     g.add_argument("--batch-size", type=cli.positive_int, default=32)
@@ -299,7 +302,8 @@ class Trainer:
             self.opt_d.step()
             stats.update(loss_d=loss_d.detach(), d_real=torch.sigmoid(logit_real).mean().detach(),
                          d_fake=torch.sigmoid(logit_fake).mean().detach())
-        l1 = (fake.float() - photo).abs().mean()
+        pool = lambda x: F.avg_pool2d(x, self.args.l1_pool) if self.args.l1_pool > 1 else x  # noqa: E731
+        l1 = (pool(fake.float()) - pool(photo)).abs().mean()
         loss_g = self.args.lambda_l1 * l1
         if self.D is not None:
             self.D.requires_grad_(False)  # G's step flows through D but must not change it

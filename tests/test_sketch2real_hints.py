@@ -10,17 +10,9 @@ from ganlab.checkpoint import load_release, save_release
 from sketch2real.export import canvas_to_hints, export
 from sketch2real.hints import hint_colour, hint_preview, sample_hints
 from sketch2real.models import UNetGenerator, build_discriminator, build_generator, widen_inputs
-from test_sketch2real_model import SMALL, run_train, tiny_faces  # noqa: F401  (tiny_faces: a fixture)
+from test_sketch2real_model import SMALL, one_thread, run_train, tiny_faces  # noqa: F401  (fixtures)
 
 TINY = {"image_size": 64, "width": 8, "max_channels": 16, "out_width": 8}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def random_net(**config) -> UNetGenerator:

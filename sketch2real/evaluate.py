@@ -195,6 +195,7 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
             hints = held_out_hints(test_photos_u8)
             coloured = generate(model, sketches, hints)
             entry["colour_error"] = colour_error(coloured, hints)
+            entry["colour_error_no_hints"] = colour_error(out, hints)  # the same regions, no colour given
             entry["fd_with_colour"] = frechet_distance(feats(coloured), ref)
         results["models"][_name(path)] = entry
     if grids is not None:
@@ -250,7 +251,8 @@ def print_table(results: dict) -> None:
         extra = f"   cartoon doodles FD {m['fd_cartoons']:8.2f}" if "fd_cartoons" in m else ""
         extra += f"   landmark doodles FD {m['fd_doodles']:8.2f}" if "fd_doodles" in m else ""
         extra += (f"   with colour: FD {m['fd_with_colour']:8.2f}, colour error (CIEDE2000, median) "
-                  f"{m['colour_error']:.1f}" if "colour_error" in m else "")
+                  f"{m['colour_error']:.1f} (no colour given: {m['colour_error_no_hints']:.1f})"
+                  if "colour_error" in m else "")
         print(f"  {name:44s} FD {m['fd']:8.2f}   L1 {m['l1']:.4f}{extra}")
 
 

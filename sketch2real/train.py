@@ -78,7 +78,9 @@ def parse_args(argv=None):
                    help="share of pairs with colour whose sketch is blank paper (a drawing in colour only)")
     g = p.add_argument_group("optimisation")
     g.add_argument("--l1-only", action="store_true", help="no discriminator: the L1 regression baseline")
-    g.add_argument("--lambda-l1", type=cli.non_negative_float, default=100.0, help="weight of L1 next to the GAN loss")
+    g.add_argument("--lambda-l1", type=cli.non_negative_float, default=30.0,
+                   help="weight of L1 next to the GAN loss (version 1 used pix2pix's 100; with doodles in training "
+                        "30 halved the held-out distances at equal time, notes/06 section 5.4)")
     g.add_argument("--l1-pool", type=cli.positive_int, default=1,
                    help="compare output and photo in L1 after averaging KxK blocks: a doodle is warped against its "
                         "photo, and a coarser L1 asks for the right colours and layout, not the photo's exact pixels")

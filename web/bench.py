@@ -19,7 +19,7 @@ import statistics
 import sys
 
 from ganlab import cli
-from web.browser import chromium, new_context, playwright_missing
+from web.browser import chromium, new_context, require_browser_tools
 from web.serve import SITE, serve_in_thread
 
 SETUPS = [
@@ -114,11 +114,7 @@ def main(argv=None):
     p.add_argument("--page", choices=sorted(MODEL_STEMS), default="mnist", help="which page to time")
     p.add_argument("--json", type=cli.output_file, default=None, help="also write the figures here")
     args = p.parse_args(argv)
-    reason = playwright_missing()
-    if reason:
-        raise SystemExit(f"error: {reason}")
-    if not (SITE / "vendor" / "ort" / "ort.wasm.min.mjs").is_file():
-        raise SystemExit("error: web/vendor/ is missing; run `npm ci --ignore-scripts && npm run vendor` in web/")
+    require_browser_tools()
     setups = [s for s in SETUPS if args.only is None or ("tfjs" in s[1]) == (args.only == "tfjs")]
     rows = []
     with chromium() as browser:

@@ -25,8 +25,8 @@ import sys
 import time
 
 from ganlab import cli
-from web.browser import chromium, new_context, playwright_missing
-from web.serve import SITE, serve_in_thread
+from web.browser import chromium, new_context, require_browser_tools
+from web.serve import serve_in_thread
 
 MODELS = [("faces", 64, 25), ("shoes", 128, 80)]     # page model, picture size, target ms
 PEN_UP_TARGET_MS = 100
@@ -190,11 +190,7 @@ def main(argv=None):
     p.add_argument("--no-isolation", action="store_true", help="serve without COOP/COEP (one wasm thread)")
     p.add_argument("--json", type=cli.output_file, default=None, help="also write the figures here")
     args = p.parse_args(argv)
-    reason = playwright_missing()
-    if reason:
-        raise SystemExit(f"error: {reason}")
-    if not (SITE / "vendor" / "ort" / "ort.wasm.min.mjs").is_file():
-        raise SystemExit("error: web/vendor/ is missing; run `npm ci --ignore-scripts && npm run vendor` in web/")
+    require_browser_tools()
     server, base = serve_in_thread(isolation=not args.no_isolation)
     rows = []
     try:

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from web.browser import chromium, new_context, playwright_missing
-from web.serve import SITE, serve_in_thread
+from ganlab import cli
+from web.browser import chromium, new_context, require_browser_tools
+from web.serve import serve_in_thread
 
 TARGET_MS = 300
 
@@ -121,15 +122,11 @@ def measure(browser, base: str, path: Path, runs: int, model: str) -> dict:
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m web.bench_upload", description="Time a 12-MP upload on the sketch page.")
     p.add_argument("--size", default="4000x3000", help="photo size WxH (default 4000x3000, 12 megapixels)")
-    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--runs", type=cli.positive_int, default=5)
     p.add_argument("--model", default="faces", choices=["faces", "shoes", "handbags"])
-    p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--json", type=cli.output_file, default=None, help="also write the figures here")
     args = p.parse_args(argv)
-    reason = playwright_missing()
-    if reason:
-        raise SystemExit(f"error: {reason}")
-    if not (SITE / "vendor" / "ort" / "ort.wasm.min.mjs").is_file():
-        raise SystemExit("error: web/vendor/ is missing; run `npm ci --ignore-scripts && npm run vendor` in web/")
+    require_browser_tools()
     w, h = (int(v) for v in args.size.lower().split("x"))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "pencil_photo.jpg"

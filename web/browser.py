@@ -36,6 +36,17 @@ def playwright_missing() -> str | None:
     return None
 
 
+def require_browser_tools() -> None:
+    """Stop a benchmark command at once, with the reason, when Playwright, Chromium or the vendored
+    runtimes are missing."""
+    reason = playwright_missing()
+    if reason:
+        raise SystemExit(f"error: {reason}")
+    vendor = Path(__file__).resolve().parent / "vendor" / "ort" / "ort.wasm.min.mjs"
+    if not vendor.is_file():
+        raise SystemExit("error: web/vendor/ is missing; run `npm ci --ignore-scripts && npm run vendor` in web/")
+
+
 # WebGPU on SwiftShader, Chromium's CPU implementation of Vulkan: slow, but it runs the real WebGPU code
 # path on a machine without a GPU (used by the opt-in WebGPU test).
 SOFTWARE_WEBGPU_ARGS = ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-features=Vulkan"]

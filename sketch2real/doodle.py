@@ -40,6 +40,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from ganlab import cli
 from ganlab.data import DataError
 # The parts of a face and the curves they are drawn with live in doodle_parts; the face-mesh indices and
 # SmoothWarp are imported here too, so `from sketch2real.doodle import EYES, SmoothWarp` keeps working.
@@ -349,10 +350,8 @@ def mix_doodles(sketches: torch.Tensor, doodles: torch.Tensor, found, share: flo
 def demo(out: Path, n: int = 8, seed: int = 0, data_dir=None, scale: int = 2, split: str = "test") -> Path:
     """Photos (held-out by default), their doodles in each style, a random-style row, and the doodle laid
     over the photo (to see that it sits on the features)."""
-    from torchvision.utils import make_grid
-
     from sketch2real.data import load_faces
-    from sketch2real.sketch import _label_rows
+    from sketch2real.sketch import save_labelled_grid
 
     landmarks = load_landmarks(data_dir)  # first: when it is missing, say so before decoding any faces
     faces = load_faces(split, data_dir)
@@ -369,24 +368,19 @@ def demo(out: Path, n: int = 8, seed: int = 0, data_dir=None, scale: int = 2, sp
     rows.append(("clean, no warp,\nover the photo", faces.float() / 255 * (0.35 + 0.65 * plain)
                  + (1 - plain) * torch.tensor([1.0, 0.1, 0.1]).view(1, 3, 1, 1) * 0.65))
     size = (faces.shape[-2] * scale, faces.shape[-1] * scale)
-    cells = [torch.nn.functional.interpolate(x.expand(-1, 3, -1, -1), size=size, mode="nearest") for _, x in rows]
-    pad = 2
-    grid = make_grid(torch.cat(cells), nrow=len(chosen), padding=pad, pad_value=1.0)
-    figure = _label_rows(grid, [label for label, _ in rows], size[0] + pad, margin=120)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.save(out, optimize=True)
-    return out
+    cells = [(label, torch.nn.functional.interpolate(x.expand(-1, 3, -1, -1), size=size, mode="nearest"))
+             for label, x in rows]
+    return save_labelled_grid(cells, len(chosen), size[0], out, margin=120)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m sketch2real.doodle",
                                 description="Show landmark doodles of held-out faces, a row per style.")
-    p.add_argument("--demo", type=Path, required=True, metavar="OUT.png", help="where to write the figure")
-    p.add_argument("--n", type=int, default=8, help="how many faces (columns)")
+    p.add_argument("--demo", type=cli.output_file, required=True, metavar="OUT.png", help="where to write the figure")
+    p.add_argument("--n", type=cli.positive_int, default=8, help="how many faces (columns)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--split", default="test", choices=["train", "test"])
-    p.add_argument("--data-dir", default=None, help="the faces npz, a folder holding it, or a folder of images")
+    p.add_argument("--data-dir", type=cli.existing_path, default=None, help="the faces npz, a folder holding it, or a folder of images")
     args = p.parse_args(argv)
     try:
         print(f"wrote {demo(args.demo, args.n, args.seed, args.data_dir, split=args.split)}")

@@ -336,7 +336,6 @@ def _label_rows(grid: torch.Tensor, labels: list[str], row_height: int, margin: 
 
 def demo(out: Path, n: int = 8, seed: int = 0, data_dir=None, scale: int = 2) -> Path:
     """One row per stage for `n` held-out faces (the test split, never trained on)."""
-    from torchvision.utils import make_grid
 
     from sketch2real.data import load_faces
 
@@ -358,9 +357,16 @@ def demo(out: Path, n: int = 8, seed: int = 0, data_dir=None, scale: int = 2) ->
             ("random pen width\nand pressure", cell(stages["width"])),
             ("jitter + dropped\npieces = sketch", cell(stages["sketch"], ink=False)),
             ("augment=False", cell(plain, ink=False))]
+    return save_labelled_grid(rows, n, size[0], out)
+
+
+def save_labelled_grid(rows: list, ncol: int, cell_height: int, out, margin: int = 150) -> Path:
+    """A figure of labelled rows, rows = [(label, images [k*ncol, 3, H, W] in [0, 1]), ...], as a PNG."""
+    from torchvision.utils import make_grid
+
     pad = 2
-    grid = make_grid(torch.cat([x for _, x in rows]), nrow=n, padding=pad, pad_value=1.0)
-    figure = _label_rows(grid, [label for label, _ in rows], size[0] + pad)
+    grid = make_grid(torch.cat([x for _, x in rows]), nrow=ncol, padding=pad, pad_value=1.0)
+    figure = _label_rows(grid, [label for label, _ in rows], cell_height + pad, margin=margin)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.save(out, optimize=True)

@@ -2,7 +2,8 @@
 
 Every page loads web/coi-serviceworker.min.js (the npm package coi-serviceworker, vendored by `npm run
 vendor`). On a page that is not cross-origin isolated it registers itself as a service worker that adds
-COOP/COEP to every response of the site, and reloads the page once, so that the page comes through it.
+COOP/COEP to every response of the site, and reloads the page (once, or twice when the first reload
+races the worker's activation), so that the page comes through it.
 `python -m web.serve --no-isolation` serves the site as Pages does. Server, browser and Tab are test_web.py's;
 the same pages under `web.serve` with its headers are isolated already, and the script does nothing there
 (every browser test in test_web.py runs that way).
@@ -43,7 +44,10 @@ def test_service_worker_isolates_the_page_and_gives_wasm_threads(browser, plain_
     tab = Tab(browser, base, service_workers=True)
     try:
         wait_isolated_and_idle(tab.open("?seed=5"))
-        assert page_loads(server, start) == 2, "the page should reload exactly once"
+        # coi-serviceworker reloads once the worker is installed; when that reload races the worker's
+        # activation, the page comes back unisolated and the script reloads it a second time. One or two
+        # reloads are the library's normal behaviour; more would be a reload loop.
+        assert 2 <= page_loads(server, start) <= 3, "the page should reload once, at most twice"
         assert tab.js("!!navigator.serviceWorker.controller")
         cores = tab.js("navigator.hardwareConcurrency")
         if cores < 2:

@@ -40,19 +40,20 @@ def image_files(folder: Path) -> list[Path]:
                         f"({', '.join(sorted(IMAGE_SUFFIXES))})")
     return files
 
-def fit_image(image: Image.Image, size: int, mode: str) -> np.ndarray:
-    """A PIL image -> uint8 [C, size, size] in `mode` ('RGB' or 'L').
+def fit_image(image: Image.Image, size, mode: str) -> np.ndarray:
+    """A PIL image -> uint8 [C, H, W] in `mode` ('RGB' or 'L'); `size` is H = W (a square) or (H, W).
 
     Odd pictures are converted rather than refused: transparency is laid on white paper, 16-bit grey is
-    scaled to 8 bits, and anything not size x size is centre-cropped to a square and resized."""
+    scaled to 8 bits, and anything of another size is centre-cropped to the H:W shape and resized."""
+    height, width = (size, size) if np.isscalar(size) else size
     if image.mode in ("I", "I;16", "I;16B", "F"):
         pixels = np.asarray(image, dtype=np.float64)
         image = Image.fromarray((pixels * (255 / max(pixels.max(), 255))).astype(np.uint8))
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA"))
     image = image.convert(mode)
-    if image.size != (size, size):
-        image = ImageOps.fit(image, (size, size), Image.Resampling.LANCZOS)
+    if image.size != (width, height):
+        image = ImageOps.fit(image, (width, height), Image.Resampling.LANCZOS)
     pixels = np.asarray(image, dtype=np.uint8)
     return pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
 

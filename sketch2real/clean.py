@@ -252,34 +252,41 @@ def stroke_width(mask: torch.Tensor) -> float:
     return 2 * float(m.sum()) / max(1, int(edges))
 
 
-def fitted_box(crop_w: int, crop_h: int, frame_box: dict) -> tuple[float, float, float, float]:
-    """Where a crop goes on the canvas, in shares of it: as large as fits in `frame_box` ({x0, y0, x1, y1},
-    one of sketch_input.mjs's FRAMES) keeping its aspect, centred there (the page's fitTransform)."""
-    fw, fh = frame_box["x1"] - frame_box["x0"], frame_box["y1"] - frame_box["y0"]
+def fitted_box(crop_w: int, crop_h: int, frame_box: dict, aspect: float = 1.0) -> tuple[float, float, float, float]:
+    """Where a crop goes on the canvas, in shares of its width and height: as large as fits in `frame_box`
+    ({x0, y0, x1, y1}, one of sketch_input.mjs's FRAMES) keeping its aspect, centred there (the page's
+    fittedBox). `aspect` is the canvas's width / height (2/3 for the people's portrait canvas)."""
+    fw, fh = (frame_box["x1"] - frame_box["x0"]) * aspect, frame_box["y1"] - frame_box["y0"]  # canvas heights
     scale = min(fw / crop_w, fh / crop_h)
     cx, cy = (frame_box["x0"] + frame_box["x1"]) / 2, (frame_box["y0"] + frame_box["y1"]) / 2
-    return cx - crop_w * scale / 2, cy - crop_h * scale / 2, cx + crop_w * scale / 2, cy + crop_h * scale / 2
+    hw, hh = crop_w * scale / 2 / aspect, crop_h * scale / 2
+    return cx - hw, cy - hh, cx + hw, cy + hh
 
 
-def place_on_canvas(result: Cleaned, frame_box: dict, side: int = 256) -> np.ndarray:
-    """The cleaned crop drawn onto a white side x side canvas where the page puts it: uint8 [side, side, 4].
-    The page draws it with the browser's smoothed drawImage; this uses PIL's area-averaging resize."""
+def place_on_canvas(result: Cleaned, frame_box: dict, side: int = 256, height: int | None = None) -> np.ndarray:
+    """The cleaned crop drawn onto a white canvas (side wide, `height` high, default square) where the page
+    puts it: uint8 [height, side, 4]. The page draws it with the browser's smoothed drawImage; this uses
+    PIL's area-averaging resize."""
     from PIL import Image
 
+    height = height or side
     ch, cw = result.ink.shape
-    x0, y0, x1, y1 = (v * side for v in fitted_box(cw, ch, frame_box))
+    x0, y0, x1, y1 = fitted_box(cw, ch, frame_box, side / height)
+    x0, x1, y0, y1 = x0 * side, x1 * side, y0 * height, y1 * height
     ix0, iy0 = round(x0), round(y0)
     tw, th = max(1, round(x1) - ix0), max(1, round(y1) - iy0)
     grey = Image.fromarray(np.round(255 * (1 - result.ink)).astype(np.uint8)).resize((tw, th), Image.Resampling.BOX)
-    canvas = np.full((side, side, 4), 255, np.uint8)
+    canvas = np.full((height, side, 4), 255, np.uint8)
     canvas[iy0:iy0 + th, ix0:ix0 + tw, :3] = np.asarray(grey)[..., None]
     return canvas
 
 
 FRAMES = {"faces": {"x0": 0.2, "y0": 0.1, "x1": 0.8, "y1": 0.95},       # sketch_input.mjs's FRAMES
-          "objects": {"x0": 0.05, "y0": 0.05, "x1": 0.95, "y1": 0.95}}
+          "objects": {"x0": 0.05, "y0": 0.05, "x1": 0.95, "y1": 0.95},
+          "people": {"x0": 0.1, "y0": 0.03, "x1": 0.9, "y1": 0.97}}
 
 
-def frame_pixels(frame_box: dict, size: int) -> tuple[float, float]:
-    """A frame's width and height in model pixels (clean_drawing's `frame`)."""
-    return (frame_box["x1"] - frame_box["x0"]) * size, (frame_box["y1"] - frame_box["y0"]) * size
+def frame_pixels(frame_box: dict, size: int, height: int | None = None) -> tuple[float, float]:
+    """A frame's width and height in model pixels (clean_drawing's `frame`), for a model `size` wide and
+    `height` high (default square)."""
+    return (frame_box["x1"] - frame_box["x0"]) * size, (frame_box["y1"] - frame_box["y0"]) * (height or size)

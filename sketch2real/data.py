@@ -1,4 +1,4 @@
-"""Faces and shoes/handbags as uint8 tensors, decoded once and cached.
+"""Faces, shoes/handbags and people as uint8 tensors, decoded once and cached.
 
 The shared datasets store every picture as JPEG/PNG bytes, which take seconds to decode. The first load
 decodes them all and writes the pixels to data/cache/ (git-ignored); later loads read that file back, and
@@ -10,6 +10,7 @@ it, or a folder of image files; without --data-dir, ../shared/data beside the re
     from sketch2real.data import load_faces, load_shoes_bags
     faces = load_faces("train")                                  # uint8 [15223, 3, 64, 64]
     edges, photos = load_shoes_bags("test", kind="shoes")        # uint8 [200, 1, 128, 128], [200, 3, 128, 128]
+    people, labels = load_people("test")                         # uint8 [200, 3, 192, 128], [200, 192, 128]
 """
 import io
 import re
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 
 from ganlab.data import SHARED_DATA, DataError, _load_npz, resolve_data_file
 from ganlab.images import (CACHE_DIR, cached as _cached, decode_many as _decode_many,
@@ -29,6 +30,9 @@ FACES_SUBDIR, FACES_FILE, FACE_SIZE = "faces_celeba", "faces_64_jpg.npz", 64
 SHOES_SUBDIR, SHOES_FILE, SHOE_SIZE = "shoes_bags_edges", "shoes_bags_edges_128.npz", 128
 FOLDER_TEST_SHARE = 0.05  # an image folder has no held-out list: this share of it becomes the test split
 KINDS = {"all": None, "shoes": 0, "bags": 1}
+PEOPLE_SUBDIR, PEOPLE_FILE = "people_ccp", "people_ccp.npz"
+PEOPLE_SIZE = (192, 128)  # (height, width): full-body photos are 2:3 portraits
+NO_LABELS = 255           # the label of every pixel of a photo that has no label map
 
 
 
@@ -81,6 +85,25 @@ def load_shoes_bags(split: str = "train", data_dir=None, kind: str = "all",
         raise DataError(f"{source} gives no {split} pairs of kind {kind!r}")
     return (torch.from_numpy(np.ascontiguousarray(arrays["edges"][chosen])),
             torch.from_numpy(np.ascontiguousarray(arrays["photos"][chosen])))
+
+
+def load_people(split: str = "train", data_dir=None, cache_dir=CACHE_DIR) -> tuple[torch.Tensor, torch.Tensor]:
+    """Full-body photos of people and their clothing label maps:
+    (photos uint8 [N, 3, 192, 128], labels uint8 [N, 192, 128]).
+
+    From the shared npz (Clothing Co-Parsing), 'test' is its 200 held-out photos (test_index) and 'train'
+    the others. Each 256x384 photo is downscaled with Lanczos; its label map, where it has one (about half
+    do; 59 labels, 0 the background, names in the npz's `labels`), is downscaled by nearest neighbour, and
+    a photo without one has the label NO_LABELS (255) everywhere. From a folder of images (any size: each
+    is centre-cropped to a 2:3 portrait and resized) every label is 255 and a fixed 5 % of the files,
+    chosen by a hash of their names, is the test split."""
+    source, arrays, chosen = _decoded(data_dir, PEOPLE_SUBDIR, PEOPLE_FILE, "people", _decode_people_folder,
+                                      _decode_people_npz, cache_dir, split)
+    if not chosen.any():
+        hint = "; an image folder needs at least 2 images to have both splits" if source.is_dir() else ""
+        raise DataError(f"{source} gives no {split} photos of people ({len(chosen)} readable in all){hint}")
+    return (torch.from_numpy(np.ascontiguousarray(arrays["photos"][chosen])),
+            torch.from_numpy(np.ascontiguousarray(arrays["labels"][chosen])))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -217,3 +240,45 @@ def _decode_pair_folder(folder: Path) -> dict:
             "skipped": np.array(skipped, dtype=str)}
 
 
+def _decode_label_map(data) -> np.ndarray:
+    """A label map's PNG bytes -> uint8 [192, 128], nearest neighbour (labels are names, not intensities)."""
+    with Image.open(data) as image:
+        image.load()
+        if image.mode not in ("L", "P"):
+            raise ValueError(f"a label map is 8-bit single-channel, not {image.mode}")
+        if image.size != PEOPLE_SIZE[::-1]:
+            image = ImageOps.fit(image, PEOPLE_SIZE[::-1], Image.Resampling.NEAREST)
+        labels = np.asarray(image, dtype=np.uint8)
+    if labels.max() == NO_LABELS:
+        raise ValueError(f"label {NO_LABELS} is reserved for 'no label map'")
+    return labels
+
+
+def _decode_people_npz(path: Path) -> dict:
+    d = _load_npz(path, ["photo_jpg", "photo_offsets", "mask_png", "mask_offsets", "mask_index", "test_index"])
+    n = len(d["photo_offsets"]) - 1
+    test_index, mask_index = d["test_index"].astype(np.int64), d["mask_index"].astype(np.int64)
+    if ((test_index < 0) | (test_index >= n)).any() or ((mask_index < 0) | (mask_index >= n)).any():
+        raise DataError(f"{path}: test_index or mask_index points outside its {n} photos")
+    if len(d["mask_offsets"]) != len(mask_index) + 1:
+        raise DataError(f"{path}: {len(mask_index)} mask_index entries for {len(d['mask_offsets']) - 1} label maps")
+    items = ((f"photo {i}", io.BytesIO(v))
+             for i, v in _npz_blobs(d["photo_jpg"], d["photo_offsets"], path, "photo_jpg"))
+    photos, ok, skipped = _decode_many(items, PEOPLE_SIZE, "RGB", f"photos in {path.name}")
+    labels = np.full((n, *PEOPLE_SIZE), NO_LABELS, dtype=np.uint8)
+    for k, blob in _npz_blobs(d["mask_png"], d["mask_offsets"], path, "mask_png"):
+        try:
+            labels[mask_index[k]] = _decode_label_map(io.BytesIO(blob))
+        except Exception as e:  # the photo stays, without labels
+            skipped.append(f"label map {k}, photo {mask_index[k]} kept without labels ({type(e).__name__}: "
+                           f"{str(e)[:80]})")
+    return {"photos": photos, "labels": labels[ok], "is_test": np.isin(ok, test_index),
+            "skipped": np.array(skipped, dtype=str)}
+
+
+def _decode_people_folder(folder: Path) -> dict:
+    files = _image_files(folder)
+    names = [f.relative_to(folder).as_posix() for f in files]
+    photos, ok, skipped = _decode_many(zip(names, files), PEOPLE_SIZE, "RGB", f"images in {folder}")
+    return {"photos": photos, "labels": np.full((len(ok), *PEOPLE_SIZE), NO_LABELS, dtype=np.uint8),
+            "is_test": _test_by_name([names[i] for i in ok]), "skipped": np.array(skipped, dtype=str)}

@@ -85,14 +85,14 @@ STYLE_RULES = {
 # One doodle
 
 
-def _draw(strokes: list, pen: float, size: int, source_size: float) -> np.ndarray:
-    """Render strokes (in pixels of a `source_size` face) at OVERSAMPLE x `size`, averaged down to uint8.
-    `pen` is in output pixels; a stroke's width factor multiplies it, and a negative factor marks a small
-    feature (eye, nose, mouth, brow), whose width is capped at FEATURE_PEN x size / 64 so that a heavy pen
-    does not turn an eye or a mouth into a blob."""
-    big = size * OVERSAMPLE
-    k = big / source_size
-    image = Image.new("L", (big, big), 255)
+def _draw(strokes: list, pen: float, size, source_size: float) -> np.ndarray:
+    """Render strokes (in pixels of a face `source_size` wide) at OVERSAMPLE x `size` (S for a square, or
+    (H, W)), averaged down to uint8 [H, W]. `pen` is in output pixels; a stroke's width factor multiplies
+    it, and a negative factor marks a small feature (eye, nose, mouth, brow), whose width is capped at
+    FEATURE_PEN x W / 64 so that a heavy pen does not turn an eye or a mouth into a blob."""
+    height, width = (size, size) if np.isscalar(size) else size
+    k = width * OVERSAMPLE / source_size
+    image = Image.new("L", (width * OVERSAMPLE, height * OVERSAMPLE), 255)
     draw = ImageDraw.Draw(image)
     for kind, a, b in strokes:
         if kind == "dot":
@@ -105,7 +105,7 @@ def _draw(strokes: list, pen: float, size: int, source_size: float) -> np.ndarra
         pts = resample(np.asarray(a, dtype=np.float64), DRAW_STEP) * k
         w = pen * abs(b)
         if b < 0:
-            w = min(w, FEATURE_PEN * size / FACE_SIZE)
+            w = min(w, FEATURE_PEN * width / FACE_SIZE)
         w = max(1.0, w * OVERSAMPLE)
         ends = [pts[0], pts[-1]]
         if len(pts) > 1:

@@ -110,12 +110,15 @@ class SmoothWarp:
     """A random smooth map of the picture onto itself: a small rotation, scaling and shift about the
     centre, plus a slow displacement field (a sum of a few sine waves of at most `cycles` periods across
     the picture). Its displacement is at most `shift` + `amount` + the affine's reach, and it changes by at
-    most about 2 pi cycles amount / size per pixel: lines bend, they do not break."""
+    most about 2 pi cycles amount / size per pixel: lines bend, they do not break. `size` is a square's
+    side, or (width, height) of an oblong picture (the waves are then counted across its longer side)."""
 
-    def __init__(self, rng: np.random.Generator, size: float = FACE_SIZE, amount: float = 1.5,
+    def __init__(self, rng: np.random.Generator, size=FACE_SIZE, amount: float = 1.5,
                  degrees: float = 4.0, scale: float = 0.05, shift: float = 1.5, cycles: float = 1.2,
                  waves: int = 3):
-        self.size, self.centre = size, np.array([size / 2, size / 2])
+        extent = np.broadcast_to(np.asarray(size, dtype=np.float64), (2,))
+        self.size, self.centre = size, extent / 2
+        size = float(extent.max())
         angle = math.radians(rng.uniform(-degrees, degrees))
         zoom = 1 + rng.uniform(-scale, scale)
         self.matrix = zoom * np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])

@@ -3,6 +3,7 @@
     python -m sketch2real.evaluate                                  # the released faces GAN vs its L1-only baseline
     python -m sketch2real.evaluate --models sketch2real/release/shoes_bags.safetensors --dataset shoes_bags
     python -m sketch2real.evaluate --models runs/sketch2real_faces/generator.safetensors
+    python -m sketch2real.evaluate --dataset people                 # people: FD, and PCK of the pose (mediapipe)
 
 For faces there are more figures: the distance for the outputs on procedural cartoon doodles
 (sketch2real.cartoon) and on landmark doodles of the held-out faces (sketch2real.doodle, when the landmark
@@ -11,6 +12,13 @@ each held-out photo, and the CIEDE2000 colour difference between the output and 
 measured inside the hinted regions (median over pixels; 1 is a just-noticeable difference, 10 a clearly
 different shade).
 
+For people the held-out drawings are clean stick figures at each held-out photo's pose, and one more figure
+says whether the person in the picture stands as drawn: mediapipe's pose model (in .venv-landmarks, run as
+`python -m sketch2real.pose --images`) looks at every generated picture, and PCK is the share of the 13 body
+keypoints it finds within 0.1 of the body's height of where the stick figure put them
+(sketch2real.person.pck). The same detector on the real held-out photos gives the ceiling, and on the real
+photos against other photos' stick figures the chance level.
+
 L1 rewards the average answer: a blurry face that gets the colours right scores well. The Fréchet distance
 asks whether the outputs, as a set, look like real photos: it compares the mean and covariance of image
 features of the outputs with those of real photos. The features come from a network that has nothing to
@@ -18,7 +26,13 @@ do with either model (see `feature_network`), so neither model was trained to pl
 """
 import argparse
 import json
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
+
+import numpy as np
 
 import torch
 import torch.nn.functional as F
@@ -139,6 +153,54 @@ def held_out_doodles(photos_u8: torch.Tensor, data_dir=None) -> torch.Tensor | N
     return to_unit_range(doodles)
 
 
+LANDMARKS_PYTHON = REPO_ROOT / ".venv-landmarks" / "bin" / "python"
+
+
+def find_poses(images: torch.Tensor) -> tuple[np.ndarray, np.ndarray] | None:
+    """mediapipe's pose on pictures in [-1, 1] [N, 3, H, W]: (points [N, 33, 3] in pixels, found [N]).
+    mediapipe lives in its own environment (.venv-landmarks), so this runs `sketch2real.pose --images` there;
+    None (with a note) when that environment is missing."""
+    if not LANDMARKS_PYTHON.is_file():
+        print(f"note: no PCK: {LANDMARKS_PYTHON} is missing (bash scripts/setup_landmarks.sh makes it)",
+              file=sys.stderr)
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "images.npy", Path(tmp) / "poses.npz"
+        np.save(src, ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy())
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+        done = subprocess.run([str(LANDMARKS_PYTHON), "-m", "sketch2real.pose", "--images", str(src), "--out", str(out)],
+                              cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"sketch2real.pose --images failed:\n{done.stderr[-2000:]}")
+        with np.load(out) as d:
+            return d["points"], d["found"].astype(bool)
+
+
+OUTLINE_SEED = 23
+
+
+def held_out_outlines(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Outline drawings (sketch2real.person.outline_drawing, unwarped, fixed seed) of the held-out photos that
+    have a label map: (which rows, bool [N]; drawings float [-1, 1] [M, 1, 192, 128]). They need no pose
+    cache, so they check the people model wherever the shared data is."""
+    from sketch2real.data import NO_LABELS
+    from sketch2real.person import outline_drawing
+    has_map = (labels != NO_LABELS).flatten(1).any(1)
+    drawings = [outline_drawing(labels[i].numpy(), None, np.random.default_rng([OUTLINE_SEED, int(i)]), warp=False)
+                for i in torch.nonzero(has_map).flatten()]
+    return has_map, to_unit_range(torch.from_numpy(np.stack(drawings)))
+
+
+def people_drawings(photos_u8: torch.Tensor, labels, data_dir=None):
+    """The held-out stick figures of the photos that have a pose: (keep bool [N], drawings [-1, 1], their
+    keypoints [M, 33, 3])."""
+    from sketch2real.person import load_pose, test_drawings
+    pose = load_pose(photos_u8, data_dir=data_dir)
+    keep = torch.as_tensor(np.asarray(pose["found"]), dtype=torch.bool)
+    drawings, points = test_drawings(photos_u8, labels, pose)  # each drawing seeded by its photo's position
+    return keep, drawings[keep], np.asarray(points)[keep.numpy()]
+
+
 def _name(path: Path) -> str:
     """A model's path as the tables show it: relative to the repository when it lies inside."""
     path = Path(path).resolve()
@@ -150,6 +212,17 @@ def load_model(path: Path):
     return model.eval(), meta
 
 
+def fd_judge(train_photos_u8: torch.Tensor, reference: int = 5000):
+    """(feats, ref): feats(images in [-1, 1]) gives the standardised features of pictures, ref those of up to
+    `reference` training photos spread over the set; frechet_distance(feats(outputs), ref) is the figure."""
+    step = max(1, train_photos_u8.shape[0] // reference)
+    net = feature_network()
+    raw = features(net, to_unit_range(train_photos_u8[::step][:reference]))
+    mean, spread = raw.mean(0), raw.std(0) + 1e-6
+    feats = lambda images: (features(net, images) - mean) / spread  # noqa: E731  every feature in units of its real spread
+    return feats, (raw - mean) / spread
+
+
 def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kind: str = "all",
              reference: int = 5000, grids: Path | None = None, limit: int = 0) -> dict:
     """L1 and Fréchet distance of each model on the held-out pairs (the first `limit` of them when
@@ -159,14 +232,15 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
     if limit:
         test_photos_u8, test_edges = test_photos_u8[:limit], None if test_edges is None else test_edges[:limit]
     train_photos_u8, _ = load_pairs(dataset, "train", data_dir, kind)
+    ref_points = outlines = None
+    if dataset == "people":  # the held-out photos that have a pose, each with its stick figure
+        outlines = held_out_outlines(test_edges)[1]
+        keep, sketches, ref_points = people_drawings(test_photos_u8, test_edges, data_dir)
+        test_photos_u8, test_edges = test_photos_u8[keep], test_edges[keep]
+    else:
+        sketches = test_sketches(dataset, test_photos_u8, test_edges)
     photos = to_unit_range(test_photos_u8)
-    sketches = test_sketches(dataset, test_photos_u8, test_edges)
-    step = max(1, train_photos_u8.shape[0] // reference)
-    net = feature_network()
-    raw = features(net, to_unit_range(train_photos_u8[::step][:reference]))
-    mean, spread = raw.mean(0), raw.std(0) + 1e-6
-    feats = lambda images: (features(net, images) - mean) / spread  # every feature in units of its real spread
-    ref = (raw - mean) / spread
+    feats, ref = fd_judge(train_photos_u8, reference)
     results = {"dataset": dataset, "held_out_pairs": photos.shape[0], "reference_photos": ref.shape[0],
                "feature_network": f"two random 3-layer CNNs (plain and zero-mean filters), seed {FEATURE_SEED}, "
                                   f"pooled at 3 scales, standardised ({ref.shape[1]} features)",
@@ -176,15 +250,20 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
     doodles = held_out_doodles(test_photos_u8, data_dir) if dataset == "faces" else None
     if doodles is not None:
         results["held_out_doodles"] = doodles.shape[0]
+    if outlines is not None:
+        results["held_out_outlines"] = outlines.shape[0]
     outputs = {}
     for path in model_paths:
         model, meta = load_model(path)
-        if model.image_size != photos.shape[-1]:
-            raise DataError(f"{path} makes {model.image_size}px pictures but {dataset} is {photos.shape[-1]}px")
+        if (model.image_height, model.image_size) != tuple(photos.shape[-2:]):
+            raise DataError(f"{path} makes {model.image_size}x{model.image_height} pictures but {dataset} is "
+                            f"{photos.shape[-1]}x{photos.shape[-2]}")
         out = generate(model, sketches)
         outputs[path] = out
         entry = {"l1": (out - photos).abs().mean().item(), "fd": frechet_distance(feats(out), ref),
                  "trained": meta.get("trained", {})}
+        if outlines is not None:
+            entry["fd_outlines"] = frechet_distance(feats(generate(model, outlines)), ref)
         if dataset == "faces":
             from sketch2real.cartoon import cartoon_faces
             cartoons = cartoon_faces(photos.shape[0], size=model.image_size, seed=7) * 2 - 1
@@ -198,17 +277,46 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
             entry["colour_error_no_hints"] = colour_error(out, hints)  # the same regions, no colour given
             entry["fd_with_colour"] = frechet_distance(feats(coloured), ref)
         results["models"][_name(path)] = entry
+    if ref_points is not None:
+        add_pose_fidelity(results, photos, outputs, ref_points)
     if grids is not None:
         save_comparison_grids(dataset, sketches, photos, outputs, Path(grids), doodles=doodles,
-                              hints=held_out_hints(test_photos_u8))
+                              hints=held_out_hints(test_photos_u8), outlines=outlines)
     return results
+
+
+def add_pose_fidelity(results: dict, photos: torch.Tensor, outputs: dict, ref_points: np.ndarray) -> None:
+    """PCK of each model's people against the stick figures they were drawn from, with the detector's
+    ceiling (the real photos) and the chance level (the real photos against other photos' figures); one
+    mediapipe run for all the pictures."""
+    from sketch2real.person import pck
+    found = find_poses(torch.cat([photos, *outputs.values()]))
+    if found is None:
+        return
+    points, ok = found
+    n = photos.shape[0]
+    other = np.roll(np.arange(n), n // 2)  # every photo paired with a far-away one
+    # Most of these people stand upright in the middle of the picture, so another photo's figure already
+    # matches most keypoints at 0.1: the chance level is high, and 0.05 of the height tells more apart.
+    for label, t in (("", 0.1), (" at 0.05", 0.05)):
+        results["sanity"][f"PCK{label}: real photos vs their own stick figures"] = pck(ref_points, points[:n], ok[:n], t)
+        results["sanity"][f"PCK{label}: real photos vs other photos' stick figures"] = pck(
+            ref_points[other], points[:n], ok[:n], t)
+    for i, path in enumerate(outputs):
+        part = slice(n * (i + 1), n * (i + 2))
+        entry = results["models"][_name(path)]
+        entry["pck"] = pck(ref_points, points[part], ok[part], 0.1)
+        entry["pck_05"] = pck(ref_points, points[part], ok[part], 0.05)
+        entry["pose_found"] = float(ok[part].mean())
 
 
 @torch.no_grad()
 def save_comparison_grids(dataset, sketches, photos, outputs: dict, folder: Path, n: int = 8, doodles=None,
-                          hints=None) -> list[Path]:
+                          hints=None, outlines=None) -> list[Path]:
     """Grids with a row per model, in the order given:
     <dataset>_held_out.png: held-out sketch / each model / photo; and for faces:
+    people_everyday.png: made-up stick figures (sketch2real.everyday_people) / each model;
+    people_outlines.png: outline drawings of held-out people (from their label maps) / each model;
     faces_cartoons.png: cartoon doodle / each model;  faces_everyday.png: the everyday doodles (the sparse
     "circle, two dots and a smile" first) / each model;  faces_doodles.png: landmark doodles of held-out
     faces / each model;  <dataset>_colour.png (models with hints): sketch with its colour hints painted
@@ -230,6 +338,11 @@ def save_comparison_grids(dataset, sketches, photos, outputs: dict, folder: Path
         paths.append(model_rows("faces_everyday.png", everyday_faces(size=sketches.shape[-1]) * 2 - 1))
         if doodles is not None:
             paths.append(model_rows("faces_doodles.png", doodles[torch.linspace(0, doodles.shape[0] - 1, n).long()]))
+    if dataset == "people":  # made-up poses, as visitors draw them: waving, arms up, lying down, a head alone, ...
+        from sketch2real.everyday_people import everyday_people
+        paths.append(model_rows("people_everyday.png", everyday_people()[0]))
+        if outlines is not None:
+            paths.append(model_rows("people_outlines.png", outlines[torch.linspace(0, outlines.shape[0] - 1, n).long()]))
     hinted = {p: m for p, m in models.items() if m.hint_channels}
     if hints is not None and hinted:
         h = hints[pick]
@@ -246,19 +359,22 @@ def print_table(results: dict) -> None:
     print(f"{results['dataset']}: {results['held_out_pairs']} held-out pairs; Fréchet distance against "
           f"{results['reference_photos']} training photos, features: {results['feature_network']}")
     for name, value in results["sanity"].items():
-        print(f"  {name:44s} FD {value:8.2f}")
+        print(f"  {name:56s} {value:.3f}" if name.startswith("PCK") else f"  {name:44s} FD {value:8.2f}")
     for name, m in results["models"].items():
         extra = f"   cartoon doodles FD {m['fd_cartoons']:8.2f}" if "fd_cartoons" in m else ""
         extra += f"   landmark doodles FD {m['fd_doodles']:8.2f}" if "fd_doodles" in m else ""
+        extra += f"   outlines FD {m['fd_outlines']:8.2f}" if "fd_outlines" in m else ""
         extra += (f"   with colour: FD {m['fd_with_colour']:8.2f}, colour error (CIEDE2000, median) "
                   f"{m['colour_error']:.1f} (no colour given: {m['colour_error_no_hints']:.1f})"
                   if "colour_error" in m else "")
+        extra += (f"   PCK {m['pck']:.3f} (at 0.05: {m['pck_05']:.3f}; a person found in {m['pose_found']:.0%})"
+                  if "pck" in m else "")
         print(f"  {name:44s} FD {m['fd']:8.2f}   L1 {m['l1']:.4f}{extra}")
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m sketch2real.evaluate", description=__doc__.split("\n\n")[0])
-    p.add_argument("--dataset", default="faces", choices=["faces", "shoes_bags"])
+    p.add_argument("--dataset", default="faces", choices=["faces", "shoes_bags", "people"])
     p.add_argument("--kind", default="all", choices=["all", "shoes", "bags"])
     p.add_argument("--models", type=cli.release_file, nargs="+", default=None,
                    help="released generators (.safetensors with .json beside); default: the committed "

@@ -20,12 +20,14 @@ import torch
 HINT_CHANNELS = 4
 
 
-def _blob_masks(n: int, size: int, generator: torch.Generator) -> torch.Tensor:
-    """n soft-edged shapes at random places, float [n, S, S] in [0, 1]: half ellipses (a patch of
-    background, a cheek), half brush strokes (a capsule: the disc of a round brush swept along a line)."""
+def _blob_masks(n: int, size: int, generator: torch.Generator, height: int | None = None) -> torch.Tensor:
+    """n soft-edged shapes at random places, float [n, H, W] in [0, 1] (W = size, H = height or size):
+    half ellipses (a patch of background, a cheek), half brush strokes (a capsule: the disc of a round
+    brush swept along a line). Sizes are shares of the width, so a tall picture gets the same shapes."""
     u = lambda *shape: torch.rand(*shape, generator=generator)
-    ys, xs = torch.meshgrid(torch.arange(size) + 0.5, torch.arange(size) + 0.5, indexing="ij")
-    cx, cy = u(n, 1, 1) * size, u(n, 1, 1) * size
+    height = height or size
+    ys, xs = torch.meshgrid(torch.arange(height) + 0.5, torch.arange(size) + 0.5, indexing="ij")
+    cx, cy = u(n, 1, 1) * size, u(n, 1, 1) * height
     # ellipses: radii from 2 px to 40 % of the picture (a painted background, the hair), at any angle
     rx = 2 + u(n, 1, 1) ** 1.5 * size * 0.4
     ry = rx * (0.4 + 0.6 * u(n, 1, 1))
@@ -48,17 +50,17 @@ def _blob_masks(n: int, size: int, generator: torch.Generator) -> torch.Tensor:
 
 def sample_hints(photos: torch.Tensor, generator: torch.Generator, p_none: float = 0.4, max_blobs: int = 6,
                  jitter: float = 0.06) -> torch.Tensor:
-    """Colour hints for a batch of photos (uint8 [B, 3, S, S]) -> float [B, 4, S, S], on the CPU.
+    """Colour hints for a batch of photos (uint8 [B, 3, H, W]) -> float [B, 4, H, W], on the CPU.
 
     With probability `p_none` a picture gets none; otherwise 1..max_blobs shapes, painted one over the
     other, each with the photo's mean colour under it plus Gaussian jitter of `jitter` (in [-1, 1] units)."""
-    b, _, size, _ = photos.shape
+    b, _, height, size = photos.shape
     colour = photos.float() / 127.5 - 1
-    hints = torch.zeros(b, HINT_CHANNELS, size, size)
+    hints = torch.zeros(b, HINT_CHANNELS, height, size)
     counts = torch.randint(1, max_blobs + 1, (b,), generator=generator)
     counts = torch.where(torch.rand(b, generator=generator) < p_none, 0, counts)
     for k in range(max_blobs):
-        masks = _blob_masks(b, size, generator)
+        masks = _blob_masks(b, size, generator, height)
         masks = torch.where((counts > k).view(b, 1, 1), masks, torch.zeros(()))
         area = masks.sum(dim=(1, 2)).clamp_min(1e-6)
         mean = (colour * masks[:, None]).sum(dim=(2, 3)) / area[:, None]                   # [B, 3]

@@ -147,10 +147,11 @@ def pixel_keys(images: np.ndarray) -> np.ndarray:
                      for im in images], dtype=np.uint64)
 
 
-def source_fingerprint(source: Path) -> str:
+def source_fingerprint(source: Path, header: str | None = None) -> str:
     """Changes whenever the faces do: the npz's content (sha1), or a folder's file names, sizes and
-    modification times. The cache is named after it, so a copy of the npz elsewhere finds the same cache."""
-    h = hashlib.sha1(f"landmarks v{CACHE_VERSION} {POINTS} {DETECT_SIZE}\n".encode())
+    modification times. The cache is named after it, so a copy of the npz elsewhere finds the same cache.
+    `header` says what the cache holds (another kind of cache, sketch2real.pose's, passes its own)."""
+    h = hashlib.sha1((header or f"landmarks v{CACHE_VERSION} {POINTS} {DETECT_SIZE}\n").encode())
     if source.is_dir():
         for f in image_files(source):
             stat = f.stat()

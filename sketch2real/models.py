@@ -71,16 +71,23 @@ def channel_plan(image_size: int, width: int, max_channels: int, bottom: int = 4
 
 
 class UNetGenerator(nn.Module):
-    """sketch [B, 1, S, S] in [-1, 1] (1 = white paper, -1 = ink), with hint_channels > 0 also
-    hints [B, 4, S, S] (colour pen: RGB * coverage, coverage) -> photo [B, 3, S, S] in [-1, 1]."""
+    """sketch [B, 1, H, W] in [-1, 1] (1 = white paper, -1 = ink), with hint_channels > 0 also
+    hints [B, 4, H, W] (colour pen: RGB * coverage, coverage) -> photo [B, 3, H, W] in [-1, 1].
+
+    W is `image_size`; H is `image_height` (default: square). Every layer is a convolution, so a portrait
+    picture (the people model's 128 x 192) only needs H to halve as often as W does."""
 
     def __init__(self, image_size: int = 64, width: int = 32, max_channels: int = 256, out_width: int = 16,
-                 hint_channels: int = 0):
+                 hint_channels: int = 0, image_height: int | None = None):
         super().__init__()
         if hint_channels not in (0, HINT_CHANNELS):
             raise ValueError(f"hint_channels must be 0 or {HINT_CHANNELS}, not {hint_channels}")
         self.image_size, self.hint_channels = image_size, hint_channels
+        self.image_height = image_height or image_size
         chans = channel_plan(image_size, width, max_channels)
+        if self.image_height % 2 ** len(chans):
+            raise ValueError(f"image_height {self.image_height} must be a multiple of {2 ** len(chans)} "
+                             f"(the U-Net halves a {image_size}-wide picture {len(chans)} times)")
         ins = [SKETCH_CHANNELS + hint_channels] + chans[:-1]
         self.downs = nn.ModuleList(Down(c_in, c_out, use_norm=0 < i < len(chans) - 1)
                                    for i, (c_in, c_out) in enumerate(zip(ins, chans)))
@@ -128,9 +135,15 @@ class PatchDiscriminator(nn.Module):
         return self.net(torch.cat([sketch, photo], dim=1))
 
 
-def generator_config(image_size: int, width: int, max_channels: int, out_width: int, hint_channels: int = 0) -> dict:
-    return {"image_size": image_size, "width": width, "max_channels": max_channels, "out_width": out_width,
-            "hint_channels": hint_channels}
+def generator_config(image_size: int, width: int, max_channels: int, out_width: int, hint_channels: int = 0,
+                     image_height: int | None = None) -> dict:
+    """The generator's constructor arguments, as a release's JSON keeps them (image_height only when the
+    picture is not square, so square releases read as before)."""
+    config = {"image_size": image_size, "width": width, "max_channels": max_channels, "out_width": out_width,
+              "hint_channels": hint_channels}
+    if image_height is not None and image_height != image_size:
+        config["image_height"] = image_height
+    return config
 
 
 def discriminator_config(width: int, layers: int) -> dict:

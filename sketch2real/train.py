@@ -2,6 +2,7 @@
 
     python -m sketch2real.train --dataset faces                    # runs/sketch2real_faces
     python -m sketch2real.train --dataset shoes_bags --minutes 60  # 128x128 shoes and handbags
+    python -m sketch2real.train --dataset people --minutes 60      # 128x192 people from stick figures and outlines
     python -m sketch2real.train --dataset faces --l1-only          # the baseline: the same U-Net, L1 loss only
     python -m sketch2real.train --dataset faces --resume           # continue after a crash or Ctrl-C
     python -m sketch2real.train --init-from sketch2real/release/faces.safetensors   # a new run that continues
@@ -9,7 +10,8 @@
 
 Faces have no drawings, so each training photo gets --variants synthetic sketches (sketch2real.sketch:
 random pen, wobble, missing strokes), made once and cached in data/cache/. Shoes and handbags come with
-edge maps, which get the same pen treatment. Each step: D learns to tell (sketch, real photo) from
+edge maps, which get the same pen treatment. People get stick figures and outlines drawn from their body
+pose (sketch2real.person; the pose is found once by mediapipe, sketch2real.pose). Each step: D learns to tell (sketch, real photo) from
 (sketch, generated photo), patch by patch; then G learns to fool D while staying close to the real photo
 in L1. With --hints (the default) the generator also gets colour hints sampled from the photo
 (sketch2real.hints), as the page's colour pen gives them. notes/06_sketch2real.md walks through it.
@@ -31,14 +33,15 @@ from ganlab.data import DataError, to_unit_range
 from ganlab.device import autocast, pick_device, resolve_precision, seed_everything
 from ganlab.plotting import save_grid
 from ganlab.training import MetricsLog, ema_update, release_sampler, run_cli, run_loop, start_run
-from sketch2real.data import CACHE_DIR, load_faces, load_shoes_bags
+from sketch2real.data import CACHE_DIR, load_faces, load_people, load_shoes_bags
 from sketch2real.hints import HINT_CHANNELS, hint_preview, sample_hints
 from sketch2real.models import (build_discriminator, build_generator, count_parameters, discriminator_config,
                                 generator_config, widen_inputs)
 from sketch2real.sketch import edges_to_sketch, photo_to_sketch
 
 PROJECT = "sketch2real"
-DATASETS = {"faces": 64, "shoes_bags": 128}
+DATASETS = {"faces": (64, 64), "shoes_bags": (128, 128), "people": (192, 128)}  # (height, width) of the pictures
+DEFAULT_WIDTH = {"faces": 32, "shoes_bags": 32, "people": 16}  # people: 16 keeps the ONNX file under 8 MB
 
 
 def parse_args(argv=None):
@@ -49,7 +52,7 @@ def parse_args(argv=None):
     g.add_argument("--kind", default="all", choices=["all", "shoes", "bags"], help="shoes_bags only: which objects")
     g.add_argument("--data-dir", type=cli.existing_path, default=None,
                    help="the dataset's npz or a folder of images (default: "
-                        "../shared/data/faces_celeba or shoes_bags_edges)")
+                        "../shared/data/faces_celeba, shoes_bags_edges or people_ccp)")
     g.add_argument("--out", type=cli.output_dir, default=None, help="run folder (default: runs/sketch2real_<dataset>)")
     g.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     g.add_argument("--init-from", type=cli.release_file, default=None,
@@ -65,7 +68,8 @@ def parse_args(argv=None):
                         "of edge sketches (default 0.5 when the landmark cache exists, else 0 with a note)")
     g.add_argument("--limit", type=cli.non_negative_int, default=0, help="use only the first N training pairs (0: all)")
     g = p.add_argument_group("model")
-    g.add_argument("--width", type=cli.positive_int, default=32, help="U-Net channels after the first halving")
+    g.add_argument("--width", type=cli.positive_int, default=None,
+                   help="U-Net channels after the first halving (default: 16 for people, else 32)")
     g.add_argument("--max-channels", type=cli.positive_int, default=256, help="cap on U-Net channels")
     g.add_argument("--out-width", type=cli.positive_int, default=16, help="U-Net channels at full size, before RGB")
     g.add_argument("--d-width", type=cli.positive_int, default=32, help="PatchGAN channels after the first halving")
@@ -119,6 +123,10 @@ def parse_args(argv=None):
                     "(released before discriminators were kept); add --fresh-discriminator to start a new one")
     if args.out is None:
         args.out = Path(f"runs/sketch2real_{args.dataset}" + ("_l1" if args.l1_only else ""))
+    if args.width is None:
+        args.width = DEFAULT_WIDTH[args.dataset]
+    if args.doodles and args.dataset != "faces":
+        p.error("--doodles is for faces (landmark doodles); people get their drawings from their pose")
     return args
 
 
@@ -189,17 +197,39 @@ def with_doodles(sketches: torch.Tensor, photos: torch.Tensor, args) -> torch.Te
 
 
 def load_pairs(dataset: str, split: str, data_dir=None, kind: str = "all", cache_dir=CACHE_DIR):
-    """(photos uint8 [N, 3, S, S], edges uint8 [N, 1, S, S] or None)."""
+    """(photos uint8 [N, 3, H, W], extra): extra is None for faces, the edge maps uint8 [N, 1, S, S] for
+    shoes/bags, the label maps uint8 [N, H, W] (255: none) for people."""
     if dataset == "faces":
         return load_faces(split, data_dir, cache_dir=cache_dir), None
+    if dataset == "people":
+        return load_people(split, data_dir, cache_dir=cache_dir)
     edges, photos = load_shoes_bags(split, data_dir, kind=kind, cache_dir=cache_dir)
     return photos, edges
 
 
-def test_sketches(dataset: str, photos, edges) -> torch.Tensor:
+def test_sketches(dataset: str, photos, edges, data_dir=None, cache_dir=CACHE_DIR) -> torch.Tensor:
     """The held-out sketches every evaluation uses: one plain (augment=False) drawing per photo, so numbers
-    compare across runs and models. Float [-1, 1]."""
+    compare across runs and models (people: a clean stick figure at the photo's pose). Float [-1, 1]."""
+    if dataset == "people":
+        from sketch2real.person import load_pose, test_drawings
+        pose = load_pose(photos, cache_dir=cache_dir, data_dir=data_dir)
+        return test_drawings(photos, edges, pose)[0]
     return to_unit_range(make_sketches(dataset, photos, edges, torch.Generator().manual_seed(0), augment=False))
+
+
+def people_bank(photos, labels, args) -> tuple[torch.Tensor, torch.Tensor]:
+    """People's training drawings (stick figures, outlines, mixes: sketch2real.person) and the photos that
+    have them: a photo where mediapipe found no person and that has no label map gets no drawing and is
+    left out, with a count."""
+    from sketch2real.person import person_bank
+    bank, found = person_bank(photos, labels, args.variants, args.seed, args.cache_dir, data_dir=args.data_dir)
+    found = torch.as_tensor(np.asarray(found), dtype=torch.bool)
+    if not found.all():
+        print(f"people: {int((~found).sum())} of {len(found)} training photos have no pose and no outline; "
+              "left out", file=sys.stderr)
+    if not found.any():
+        raise DataError("no training photo has a drawing (no pose found and no label map in any)")
+    return bank[:, found], photos[found]
 
 
 # ---- training -----------------------------------------------------------------------------------------
@@ -215,20 +245,25 @@ class Trainer:
         photos, edges = load_pairs(args.dataset, "train", args.data_dir, args.kind, args.cache_dir)
         if args.limit:
             photos, edges = photos[: args.limit], None if edges is None else edges[: args.limit]
-        size = DATASETS[args.dataset]
-        if tuple(photos.shape[-2:]) != (size, size):
-            raise DataError(f"{args.dataset} pictures must be {size}x{size}; got {tuple(photos.shape[-2:])}")
-        self.photos = photos
-        self.sketches = sketch_bank(args.dataset, photos, edges, args.variants, args.seed, args.cache_dir)
+        height, width = DATASETS[args.dataset]
+        if tuple(photos.shape[-2:]) != (height, width):
+            raise DataError(f"{args.dataset} pictures must be {width}x{height}; got "
+                            f"{photos.shape[-1]}x{photos.shape[-2]}")
+        if args.dataset == "people":
+            self.sketches, photos = people_bank(photos, edges, args)
+        else:
+            self.sketches = sketch_bank(args.dataset, photos, edges, args.variants, args.seed, args.cache_dir)
         if args.dataset == "faces":
             self.sketches = with_doodles(self.sketches, photos, args)
+        self.photos = photos
         test_photos, test_edges = load_pairs(args.dataset, "test", args.data_dir, args.kind, args.cache_dir)
         n_eval = min(args.eval_pairs, test_photos.shape[0])
         self.eval_photos = to_unit_range(test_photos[:n_eval]).to(self.device)
         self.eval_sketches = test_sketches(args.dataset, test_photos[:n_eval],
-                                           None if test_edges is None else test_edges[:n_eval]).to(self.device)
-        self.model_cfg = generator_config(size, args.width, args.max_channels, args.out_width,
-                                          HINT_CHANNELS if args.hints else 0)
+                                           None if test_edges is None else test_edges[:n_eval],
+                                           args.data_dir, args.cache_dir).to(self.device)
+        self.model_cfg = generator_config(width, args.width, args.max_channels, args.out_width,
+                                          HINT_CHANNELS if args.hints else 0, image_height=height)
         self.d_cfg = discriminator_config(args.d_width, args.d_layers)
         self.G = build_generator(**self.model_cfg)
         self.D = None if args.l1_only else build_discriminator(**self.d_cfg)

@@ -78,7 +78,7 @@ def test_canvas_to_hints_conventions():
 
 
 @pytest.mark.parametrize("bad, message", [(torch.zeros(256, 256, 3, dtype=torch.uint8), "uint8 \\[H, W, 4\\]"),
-                                          (torch.zeros(250, 256, 4, dtype=torch.uint8), "not a multiple")])
+                                          (torch.zeros(250, 256, 4, dtype=torch.uint8), "not a whole multiple of the model.s 64x64")])
 def test_canvas_to_hints_refuses_odd_layers(bad, message):
     with pytest.raises(ValueError, match=message):
         canvas_to_hints(bad, 64)

@@ -57,6 +57,24 @@ def test_unet_output_does_not_depend_on_the_batch():
 def test_unet_sizes_it_cannot_build():
     with pytest.raises(ValueError, match="power of two"):
         UNetGenerator(image_size=96)
+    with pytest.raises(ValueError, match="image_height 200 must be a multiple of 32"):
+        UNetGenerator(image_size=128, image_height=200)
+
+
+def test_portrait_unet_for_people(tmp_path):
+    """The people model: 128 wide, 192 high, with colour hints; its config round-trips through a release."""
+    from ganlab.checkpoint import save_release
+    from sketch2real.models import generator_config
+    config = generator_config(128, 16, 256, 16, 4, image_height=192)
+    assert config["image_height"] == 192 and "image_height" not in generator_config(64, 32, 256, 16)
+    g = UNetGenerator(**config).eval()
+    out = g(torch.ones(2, 1, 192, 128), torch.zeros(2, 4, 192, 128))
+    assert out.shape == (2, 3, 192, 128) and count_parameters(g) * 4 < 8e6
+    path = tmp_path / "people.safetensors"
+    save_release(g, config, path)
+    again, _ = load_release(path, build_generator)
+    assert (again.image_size, again.image_height) == (128, 192)
+    torch.testing.assert_close(again.eval()(torch.ones(1, 1, 192, 128)), g(torch.ones(1, 1, 192, 128)))
 
 
 def test_patch_discriminator_judges_patches_of_pairs():
@@ -232,6 +250,29 @@ def test_export_matches_pytorch_and_describes_itself(tmp_path):
     np.testing.assert_allclose(y, g(x).detach().numpy(), atol=1e-4)
 
 
+def test_export_of_a_portrait_model(tmp_path):
+    """People are 128x192: the ONNX file, its sidecar and the canvas preprocessing all follow the height."""
+    from ganlab.checkpoint import save_release
+    from sketch2real.export import canvas_to_hints, canvas_to_sketch
+    config = {"image_size": 64, "width": 8, "max_channels": 16, "out_width": 8, "hint_channels": 4,
+              "image_height": 96}
+    g = UNetGenerator(**config).eval()
+    save_release(g, config, tmp_path / "p.safetensors", extra={"dataset": "people"})
+    meta = export(tmp_path / "p.safetensors", tmp_path / "p.onnx")
+    assert meta["parity_max_abs_diff"] < 1e-4
+    assert (meta["image_size"], meta["image_height"]) == (64, 96)
+    assert meta["inputs"] == {"sketch": ["batch", 1, 96, 64], "hints": ["batch", 4, 96, 64]}
+    assert meta["output"] == {"photo": ["batch", 3, 96, 64]} and "Co-Parsing" in meta["licence"]
+    # a 2x canvas (128x192): ink in the top-left block only
+    rgba = torch.full((192, 128, 4), 255, dtype=torch.uint8)
+    rgba[:2, :2, :3] = 0
+    x = canvas_to_sketch(rgba, (96, 64))
+    assert x.shape == (1, 1, 96, 64) and x[0, 0, 0, 0] == -1 and (x[0, 0].flatten()[1:] == 1).all()
+    assert canvas_to_hints(torch.zeros(192, 128, 4, dtype=torch.uint8), (96, 64)).shape == (1, 4, 96, 64)
+    with pytest.raises(ValueError, match="not a whole multiple of the model's 64x96"):
+        canvas_to_sketch(torch.zeros(192, 192, 4, dtype=torch.uint8), (96, 64))
+
+
 def test_export_refuses_a_broken_release(tmp_path):
     (tmp_path / "g.safetensors").write_bytes(b"not weights")
     (tmp_path / "g.json").write_text(json.dumps({"config": {"image_size": 64}}))
@@ -239,20 +280,22 @@ def test_export_refuses_a_broken_release(tmp_path):
         export(tmp_path / "g.safetensors", tmp_path / "g.onnx")
 
 
-@pytest.mark.parametrize("name", ["faces", "shoes_bags"])
+@pytest.mark.parametrize("name", ["faces", "shoes_bags", "people"])
 def test_committed_web_models_match_the_released_weights(name):
     import onnxruntime as ort
     model, meta = load_release(RELEASE / f"{name}.safetensors", build_generator)
     onnx_path = REPO / "web" / "models" / f"sketch2real_{name}.onnx"
-    size = model.image_size
+    size, height = model.image_size, model.image_height
     assert onnx_path.stat().st_size < 8e6
+    sidecar = json.loads(onnx_path.with_suffix(".json").read_text())
+    assert sidecar["inputs"]["sketch"] == ["batch", 1, height, size] and sidecar["trained"] == meta["trained"]
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     gen = torch.Generator().manual_seed(0)
-    x = torch.where(torch.rand(2, 1, size, size, generator=gen) < 0.08, -1.0, 1.0)
+    x = torch.where(torch.rand(2, 1, height, size, generator=gen) < 0.08, -1.0, 1.0)
     feeds, args = {"sketch": x}, (x,)
     if model.hint_channels:  # colour on one picture, none on the other
         from sketch2real.hints import sample_hints
-        hints = sample_hints(torch.randint(0, 256, (2, 3, size, size), dtype=torch.uint8, generator=gen), gen)
+        hints = sample_hints(torch.randint(0, 256, (2, 3, height, size), dtype=torch.uint8, generator=gen), gen)
         hints[1] = 0
         feeds["hints"], args = hints, (x, hints)
     assert [i.name for i in session.get_inputs()] == list(feeds), "the web model's inputs differ from the release's"
@@ -285,3 +328,33 @@ def test_released_faces_model_meets_its_stated_figures():
     # the metric itself: real held-out photos are close to the reference, blurred ones far
     sanity = results["sanity"]
     assert sanity["real held-out photos"] < 0.5 * sanity["held-out photos blurred (sigma 1)"]
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "people_ccp" / "people_ccp.npz").is_file(),
+                    reason="the shared people photos are not available")
+def test_released_people_model_meets_its_stated_figures():
+    """README's people figures. Everywhere the shared data is: on outline drawings of the held-out people
+    (made from their label maps, no pose needed) the GAN's Fréchet distance is well below the L1-only
+    baseline's. Where the pose cache exists (sketch2real.pose): the same on the held-out stick figures, at most
+    0.6x the baseline (the issue's goal); with mediapipe's environment too, PCK >= 0.6 and above the chance
+    level."""
+    from sketch2real.data import load_people
+    from sketch2real.evaluate import evaluate, fd_judge, frechet_distance, generate, held_out_outlines, load_model
+    from sketch2real.person import PoseMissing
+    gan, base = RELEASE / "people.safetensors", RELEASE / "people_l1.safetensors"
+    _, labels = load_people("test")
+    feats, ref = fd_judge(load_people("train")[0], reference=1000)
+    outlines = held_out_outlines(labels)[1]
+    fd = {p.stem: frechet_distance(feats(generate(load_model(p)[0], outlines)), ref) for p in (gan, base)}
+    assert fd["people"] < 0.6 * fd["people_l1"], fd
+    try:
+        results = evaluate([gan, base], "people", reference=1000)
+    except PoseMissing as e:
+        pytest.skip(f"outline figures checked; no pose cache for the stick-figure ones: {e}")
+    g = results["models"]["sketch2real/release/people.safetensors"]
+    b = results["models"]["sketch2real/release/people_l1.safetensors"]
+    assert g["fd"] <= 0.6 * b["fd"], (g, b)
+    assert g["colour_error"] < g["colour_error_no_hints"], g
+    if "pck" in g:  # mediapipe's environment exists
+        chance = results["sanity"]["PCK: real photos vs other photos' stick figures"]
+        assert g["pck"] >= 0.6 and g["pck_05"] > results["sanity"]["PCK at 0.05: real photos vs other photos' stick figures"], (g, chance)

@@ -173,3 +173,83 @@ def test_tfjs_runtime_takes_colour_too(tab, generators):
     paint(tab, "Hair: auburn", [(0.2, 0.12), (0.8, 0.12)], [(0.25, 0.2), (0.75, 0.2)])
     assert_matches_pytorch(tab, generators("faces"), 64, tol=TFJS_TOL)
     tab.assert_clean()
+
+
+# ------------------------------------------------------------------ the tall people model
+
+@pytest.mark.parametrize("canvas, size", [((384, 256), (192, 128)), ((256, 256), 64), ((256, 256), (128, 128)),
+                                          ((192, 128), (192, 128))])
+def test_js_and_python_preprocessing_agree_on_any_shape(tab, canvas, size):
+    """canvasToSketch and canvasToHints (JS) against canvas_to_sketch and canvas_to_hints (Python) on random
+    RGBA pixels, transparency included, for square and portrait models alike."""
+    import torch
+
+    from sketch2real.export import canvas_to_hints, canvas_to_sketch
+
+    h, w = canvas
+    rng = np.random.default_rng(h * 1000 + w)
+    rgba = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+    rgba[rng.random((h, w)) < 0.3, 3] = 0                               # unpainted pixels
+    rgba[rng.random((h, w)) < 0.3, 3] = 255
+    open_page(tab, "?model=people")
+    got = tab.js("""async ([b64, w, h, size]) => {
+        const { canvasToSketch } = await import('./js/sketch_input.mjs');
+        const { canvasToHints } = await import('./js/sketch_colour.mjs');
+        const rgba = Uint8ClampedArray.from(atob(b64), (c) => c.charCodeAt(0));
+        const pack = (a) => { const b = new Uint8Array(a.buffer); let s = '';
+            for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode.apply(null, b.subarray(i, i + 8192));
+            return btoa(s); };
+        const hints = canvasToHints(rgba, w, h, size);
+        return [pack(canvasToSketch(rgba, w, h, size)), pack(hints.hints), hints.painted];
+    }""", [base64.b64encode(rgba.tobytes()).decode(), w, h, size])
+    as_floats = lambda b64: np.frombuffer(base64.b64decode(b64), np.float32)  # noqa: E731
+    want_sketch = canvas_to_sketch(torch.from_numpy(rgba), size).numpy()
+    want_hints = canvas_to_hints(torch.from_numpy(rgba), size).numpy()
+    mh, mw = (size, size) if isinstance(size, int) else size
+    assert want_sketch.shape == (1, 1, mh, mw) and want_hints.shape == (1, 4, mh, mw)
+    assert np.abs(as_floats(got[0]) - want_sketch.ravel()).max() <= INPUT_TOL
+    assert np.abs(as_floats(got[1]) - want_hints.ravel()).max() <= INPUT_TOL
+    assert got[2] is True
+    # a canvas that is not one whole multiple of the model across and down is refused, in both
+    wrong = tab.js("""async () => { const { canvasToSketch } = await import('./js/sketch_input.mjs');
+        try { canvasToSketch(new Uint8ClampedArray(256 * 256 * 4), 256, 256, [192, 128]); return null; }
+        catch (e) { return e.message; } }""")
+    assert wrong and "whole multiple" in wrong
+    with pytest.raises(ValueError, match="whole multiple"):
+        canvas_to_sketch(torch.zeros(256, 256, 4, dtype=torch.uint8), (192, 128))
+    tab.assert_clean()
+
+
+def test_colour_pen_on_the_tall_canvas(tab):
+    """In person mode the colour layer is tall too, and its hints are what canvas_to_hints makes of it at
+    (192, 128); the picture is what the people model's ONNX file draws from the page's own inputs."""
+    import onnxruntime as ort
+    import torch
+
+    from sketch2real.export import canvas_to_hints, canvas_to_sketch
+
+    open_page(tab, "?model=people")
+    assert tab.js("__sketch.modelHints") is True
+    tab.page.click("#example")
+    wait_idle(tab)
+    paint(tab, "Other: red", [(0.35, 0.25), (0.65, 0.25)], [(0.35, 0.35), (0.65, 0.35)])   # a red top
+    ink, colour = layer_rgba(tab, "ink"), layer_rgba(tab, "colour")
+    assert ink.shape == colour.shape == (384, 256, 4)
+    sketch, hints = floats(tab, "__sketch.lastInput"), floats(tab, "__sketch.lastHints")
+    assert hints is not None and hints.shape == (4 * 192 * 128,)
+    want_sketch = canvas_to_sketch(torch.from_numpy(ink.copy()), (192, 128)).numpy()
+    want_hints = canvas_to_hints(torch.from_numpy(colour.copy()), (192, 128)).numpy()
+    assert np.abs(sketch - want_sketch.ravel()).max() <= INPUT_TOL
+    assert np.abs(hints - want_hints.ravel()).max() <= INPUT_TOL
+    painted = want_hints[0, 3] > 0.5
+    rows = np.nonzero(painted.any(axis=1))[0]
+    assert 40 <= rows.min() and rows.max() <= 75, "the colour sits where it was painted, in the tall frame"
+    session = ort.InferenceSession(str(MODELS / "sketch2real_people.onnx"), providers=["CPUExecutionProvider"])
+    want = session.run(["photo"], {"sketch": want_sketch, "hints": want_hints})[0]
+    diff = float(np.abs(floats(tab, "__sketch.lastOutput") - want.ravel()).max())
+    assert diff <= ORT_TOL, f"the page's picture differs from onnxruntime's by {diff:.3g}"
+    tab.page.click("#undo")                                            # the colour goes stroke by stroke
+    tab.page.click("#undo")
+    wait_idle(tab)
+    assert tab.js("__sketch.lastHints") is None and tab.js("__sketch.lastOutput") is not None
+    tab.assert_clean()

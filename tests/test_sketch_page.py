@@ -372,3 +372,283 @@ def test_tfjs_runtime_draws_what_pytorch_draws(tab, generators):
     diff = float(np.abs(floats(tab, "__sketch.lastOutput") - want_out).max())
     assert diff <= 2e-2, f"TF.js (float16 weights) differs from PyTorch by {diff:.3g}; reconvert after a new export?"
     tab.assert_clean()
+
+
+# ------------------------------------------------------------------ person mode: the tall 128 x 192 model
+
+PEOPLE = (192, 128)      # (height, width) of the people model's picture
+
+
+@pytest.fixture(scope="module")
+def onnx_model():
+    """onnxruntime sessions of the committed web/models files: the people model is compared with its own ONNX
+    file run here on the page's own input, so no release checkpoint is needed (the file is a placeholder
+    until the trained one replaces it with the same shapes)."""
+    import onnxruntime as ort
+
+    cache = {}
+
+    def run(name: str, sketch: np.ndarray, hints: np.ndarray | None = None) -> np.ndarray:
+        if name not in cache:
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = 1
+            cache[name] = ort.InferenceSession(str(REPO / "web" / "models" / f"{name}.onnx"), options,
+                                               providers=["CPUExecutionProvider"])
+        h, w = PEOPLE if name == "sketch2real_people" else (64, 64) if name == "sketch2real_faces" else (128, 128)
+        feeds = {"sketch": sketch.reshape(1, 1, h, w).astype(np.float32)}
+        if "hints" in [i.name for i in cache[name].get_inputs()]:
+            feeds["hints"] = (np.zeros((1, 4, h, w), np.float32) if hints is None
+                              else hints.reshape(1, 4, h, w).astype(np.float32))
+        return cache[name].run(["photo"], feeds)[0].ravel()
+
+    return run
+
+
+def draw_stick_figure(tab: Tab, x0=0.0, y0=0.0, scale=1.0, parts=("head", "body", "arms", "legs")):
+    """A stick figure in shares of the tall canvas (head at the top): offset and scale move it in the frame.
+    The head is round on the 2:3 canvas: its height in shares is 2/3 of its width."""
+    t = lambda pts: [(x0 + scale * x, y0 + scale * y) for x, y in pts]  # noqa: E731
+    if "head" in parts:
+        stroke(tab, t(ellipse(0.5, 0.11, 0.08, 0.08 * 2 / 3 * 1.2)))
+    if "body" in parts:
+        stroke(tab, t([(0.5, 0.17), (0.5, 0.52)]))
+        stroke(tab, t([(0.33, 0.21), (0.67, 0.21)]))
+    if "arms" in parts:
+        stroke(tab, t([(0.33, 0.21), (0.29, 0.37), (0.28, 0.51)]))
+        stroke(tab, t([(0.67, 0.21), (0.71, 0.37), (0.72, 0.51)]))
+    if "legs" in parts:
+        stroke(tab, t([(0.45, 0.52), (0.42, 0.74), (0.4, 0.95)]))
+        stroke(tab, t([(0.55, 0.52), (0.58, 0.74), (0.6, 0.95)]))
+
+
+def assert_person_matches_onnxruntime(tab: Tab, onnx_model, tol: float = ORT_TOL) -> np.ndarray:
+    """The page's input is canvas_to_sketch of its canvas at (192, 128), and its picture is what onnxruntime
+    draws from that input; returns the picture, [3, 192, 128]."""
+    import torch
+
+    from sketch2real.export import canvas_to_sketch
+
+    got_in, got_out = floats(tab, "__sketch.lastInput"), floats(tab, "__sketch.lastOutput")
+    assert got_in is not None and got_out is not None, "no picture was generated"
+    assert got_in.shape == (128 * 192,) and got_out.shape == (3 * 128 * 192,)
+    want_in = canvas_to_sketch(torch.from_numpy(canvas_rgba(tab).copy()), PEOPLE).numpy().ravel()
+    assert np.abs(got_in - want_in).max() <= INPUT_TOL, "the page's preprocessing differs from canvas_to_sketch"
+    hints = floats(tab, "__sketch.lastHints")
+    diff = float(np.abs(got_out - onnx_model("sketch2real_people", got_in, hints)).max())
+    assert diff <= tol, f"the page's picture differs from onnxruntime's by {diff:.3g}"
+    return got_out.reshape(3, *PEOPLE)
+
+
+def test_person_mode_draws_a_tall_picture_like_onnxruntime(tab, onnx_model):
+    open_page(tab, "?model=people")
+    assert tab.js("__sketch.phase") == "ready" and tab.js("__sketch.model") == "people"
+    assert tab.js("__sketch.backend").startswith("wasm ("), tab.js("__sketch.backend")   # no WebGPU here
+    assert tab.page.is_checked("input[value=people]") and "model=people" in tab.page.url
+    assert [tab.js("__sketch.imageSize"), tab.js("__sketch.imageHeight")] == [128, 192]
+    assert tab.js("[draw.width, draw.height]") == [256, 384], "the drawing canvas is 2x the model's 128x192"
+    assert tab.page.locator("#width").input_value() == "2"
+    for canvas in ("draw", "photo"):                                     # both shown at 2:3
+        box = tab.page.locator(f"#{canvas}").bounding_box()
+        assert abs(box["height"] / box["width"] - 1.5) < 0.01, (canvas, box)
+    assert tab.js("__sketch.stats.requests") == 0 and "Draw something" in visible_text(tab, "#empty")
+
+    names = set()
+    for _ in range(4):                                                  # every person example
+        tab.page.click("#example")
+        wait_idle(tab)
+        names.add(tab.page.get_attribute("#example", "title"))
+        out = assert_person_matches_onnxruntime(tab, onnx_model)
+        assert tab.js("__sketch.fitReason") is None, "the person examples should fill the tall frame"
+        box = tab.js("__sketch.inkBox")
+        assert box["y1"] - box["y0"] > 0.85, f"an example person should stand the frame's height: {box}"
+    assert len(names) == 4 and any("stick figure" in n for n in names) and any("outline" in n for n in names)
+    pixels = np.clip(np.round((out + 1) * 127.5), 0, 255)
+    shown = canvas_rgba(tab, "photo")                                   # the output canvas shows those values
+    assert shown.shape == (192, 128, 4)
+    assert np.abs(shown[..., :3].transpose(2, 0, 1).astype(int) - pixels).max() <= 1
+    assert "128×192 picture" in visible_text(tab, "#timing")
+    stats = tab.js("__sketch.stats")
+    assert stats["errors"] == [] and stats["requests"] == stats["results"] + stats["dropped"]
+    tab.assert_clean()
+
+
+def test_person_drawn_by_hand_then_undo_redo_and_clear(tab, onnx_model):
+    open_page(tab, "?model=people")
+    draw_stick_figure(tab)
+    wait_idle(tab)
+    assert_person_matches_onnxruntime(tab, onnx_model)
+    assert len(tab.js("__sketch.stats.penUpLatencies")) >= 1
+    drawn = canvas_rgba(tab)
+    assert drawn.shape == (384, 256, 4) and (drawn[..., 0] == 0).any()
+    head = drawn[:70, 96:160, 0]                                        # the head is round on the tall canvas
+    ys, xs = np.nonzero(head < 128)
+    assert 0.8 < (ys.max() - ys.min()) / (xs.max() - xs.min()) < 1.4
+    tab.page.click("#undo")                                             # the last leg goes
+    wait_idle(tab)
+    assert not np.array_equal(canvas_rgba(tab), drawn)
+    tab.page.keyboard.press("Control+Shift+z")
+    wait_idle(tab)
+    np.testing.assert_array_equal(canvas_rgba(tab), drawn)
+    tab.page.click("#clear")
+    wait_idle(tab)
+    assert (canvas_rgba(tab) == 255).all() and tab.js("__sketch.lastOutput") is None
+    assert "Draw something" in visible_text(tab, "#empty")
+    tab.page.click("#undo")
+    wait_idle(tab)
+    np.testing.assert_array_equal(canvas_rgba(tab), drawn)
+    assert tab.js("__sketch.stats.errors") == []
+    tab.assert_clean()
+
+
+@pytest.mark.parametrize("case", ["head only", "upside down", "lying down", "a scribble off the edge"])
+def test_odd_person_drawings_still_give_a_picture(tab, onnx_model, case):
+    """Nothing a visitor draws in person mode is an error: a head alone, a figure on its head or on its side."""
+    open_page(tab, "?model=people")
+    if case == "head only":
+        draw_stick_figure(tab, parts=("head",))
+    elif case == "upside down":                                         # the figure mirrored top to bottom
+        box = tab.page.locator("#draw").bounding_box()
+        flip = lambda pts: [(x, 1 - y) for x, y in pts]  # noqa: E731
+        for pts in ([(0.5, 0.17), (0.5, 0.52)], [(0.45, 0.52), (0.42, 0.74), (0.4, 0.95)],
+                    [(0.55, 0.52), (0.58, 0.74), (0.6, 0.95)], ellipse(0.5, 0.11, 0.08, 0.064)):
+            stroke(tab, flip(pts))
+        assert box["height"] > box["width"]
+    elif case == "lying down":                                          # head on the left, feet to the right
+        stroke(tab, ellipse(0.12, 0.5, 0.08, 0.064))
+        stroke(tab, [(0.2, 0.5), (0.6, 0.5)])
+        stroke(tab, [(0.6, 0.5), (0.9, 0.45)])
+        stroke(tab, [(0.6, 0.5), (0.9, 0.55)])
+    else:
+        stroke(tab, [(0.9, 0.1), (1.2, 0.3), (0.8, 1.2)])
+    wait_idle(tab)
+    assert tab.js("__sketch.phase") == "ready"
+    out = assert_person_matches_onnxruntime(tab, onnx_model)
+    assert np.isfinite(out).all()
+    assert visible_text(tab, "#empty") == "" and tab.js("__sketch.stats.errors") == []
+    if case == "head only":                                             # a small drawing: the fit offer
+        assert tab.js("__sketch.fitReason") == "small" and tab.page.locator("#fit-hint").is_visible()
+        assert "person" in tab.page.inner_text("#fit-text")
+    tab.assert_clean()
+
+
+def test_a_tiny_person_in_a_corner_fits_the_tall_frame(tab):
+    open_page(tab, "?model=people")
+    draw_stick_figure(tab, x0=0.03, y0=0.62, scale=0.3)                 # a tiny figure, bottom left
+    wait_idle(tab)
+    before = tab.js("__sketch.inkBox")
+    assert before["x1"] < 0.35 and before["y0"] > 0.6
+    assert tab.js("__sketch.fitReason") == "small" and tab.page.locator("#fit-hint").is_visible()
+    tab.page.click("#fit")
+    wait_idle(tab)
+    box = tab.js("__sketch.inkBox")
+    frame = {"x0": 0.1, "y0": 0.03, "x1": 0.9, "y1": 0.97}              # sketch_input.mjs FRAMES.people
+    assert frame["y0"] - 0.01 <= box["y0"] and box["y1"] <= frame["y1"] + 0.01
+    assert box["y1"] - box["y0"] > 0.9, f"the figure should stand the frame's full height: {box}"
+    assert abs((box["x0"] + box["x1"]) / 2 - 0.5) < 0.02 and abs((box["y0"] + box["y1"]) / 2 - 0.5) < 0.02, box
+    aspect = lambda b: (b["x1"] - b["x0"]) * 256 / ((b["y1"] - b["y0"]) * 384)  # noqa: E731  (in pixels)
+    assert abs(aspect(box) / aspect(before) - 1) < 0.1, "fitting kept the figure's proportions"
+    assert tab.js("__sketch.fitReason") is None and not tab.page.locator("#fit-hint").is_visible()
+    assert tab.js("__sketch.lastOutput.length") == 3 * 128 * 192
+    tab.page.click("#undo")                                             # fitting is one undoable step
+    wait_idle(tab)
+    assert tab.js("__sketch.inkBox") == before
+    tab.assert_clean()
+
+
+def test_switching_face_person_face_keeps_the_drawing_and_its_undo(tab, onnx_model):
+    open_page(tab)
+    draw_face(tab)
+    wait_idle(tab)
+    face = canvas_rgba(tab)
+    assert face.shape == (256, 256, 4)
+    tab.page.check("input[value=people]")                               # a new worker and a tall canvas
+    wait_idle(tab)
+    assert tab.js("__sketch.model") == "people" and "model=people" in tab.page.url
+    assert tab.js("[draw.width, draw.height]") == [256, 384] and tab.js("[photo.width, photo.height]") == [128, 192]
+    tall = canvas_rgba(tab)
+    # the face keeps its size in pixels, centred: the square canvas is the tall one's middle band
+    assert np.abs(tall[64:320].astype(int) - face.astype(int)).max() <= 2
+    assert (tall[:60] == 255).all() and (tall[324:] == 255).all()
+    assert_person_matches_onnxruntime(tab, onnx_model)
+    assert tab.page.locator("#width").input_value() == "2"
+
+    tab.page.click("#undo")                                             # undo still works after the switch
+    wait_idle(tab)
+    assert tab.js("__sketch.strokes.length") == 4
+    assert_person_matches_onnxruntime(tab, onnx_model)
+    tab.page.click("#redo")
+    wait_idle(tab)
+    np.testing.assert_array_equal(canvas_rgba(tab), tall)
+    tab.page.check("input[value=faces]")                                # back: the face as it was drawn
+    wait_idle(tab)
+    assert tab.js("[draw.width, draw.height]") == [256, 256] and tab.js("[photo.width, photo.height]") == [64, 64]
+    assert tab.js("__sketch.imageSize") == 64 and tab.js("__sketch.imageHeight") == 64
+    assert np.abs(canvas_rgba(tab).astype(int) - face.astype(int)).max() <= 2, "the round trip moved the face"
+    assert tab.js("__sketch.lastOutput.length") == 3 * 64 * 64
+    tab.page.click("#undo")                                             # and its history came along
+    wait_idle(tab)
+    assert tab.js("__sketch.strokes.length") == 4
+    tab.page.click("#redo")
+    wait_idle(tab)
+    tab.page.check("input[value=shoes]")                                # square to square: no move
+    wait_idle(tab)
+    assert tab.js("[draw.width, draw.height]") == [256, 256] and tab.js("__sketch.imageSize") == 128
+    assert np.abs(canvas_rgba(tab).astype(int) - face.astype(int)).max() <= 2
+    assert tab.js("__sketch.stats.errors") == []
+    tab.assert_clean()
+
+
+@pytest.mark.parametrize("model, shape", [("faces", (64, 64)), ("people", (192, 128))])
+def test_a_sidecar_without_image_height(tab, model, shape):
+    """A sidecar written before the people model has no image_height: a square model stays square, and the
+    people model still reads its height from the ONNX file's input."""
+    path = REPO / "web" / "models" / f"sketch2real_{model}.json"
+    import json
+
+    meta = json.loads(path.read_text())
+    meta.pop("image_height", None)
+    tab.context.route(f"**/models/sketch2real_{model}.json",
+                      lambda route: route.fulfill(status=200, body=json.dumps(meta), content_type="application/json"))
+    open_page(tab, f"?model={model}")
+    assert tab.js("__sketch.phase") == "ready"
+    assert [tab.js("__sketch.imageHeight"), tab.js("__sketch.imageSize")] == list(shape)
+    tab.page.click("#example")
+    wait_idle(tab)
+    assert tab.js("__sketch.lastOutput.length") == 3 * shape[0] * shape[1]
+    assert tab.js("__sketch.stats.errors") == []
+    tab.assert_clean()
+
+
+@pytest.mark.skipif(not (REPO / "web" / "models" / "sketch2real_people_tfjs" / "manifest.json").is_file(),
+                    reason="no TF.js conversion of the people model")
+def test_tfjs_runtime_in_person_mode(tab, onnx_model):
+    from test_web import TFJS_TOL
+
+    open_page(tab, "?model=people&runtime=tfjs")
+    assert tab.js("__sketch.backend").startswith("tfjs-"), tab.js("__sketch.backend")
+    assert [tab.js("__sketch.imageSize"), tab.js("__sketch.imageHeight")] == [128, 192]
+    tab.page.click("#example")
+    wait_idle(tab)
+    assert_person_matches_onnxruntime(tab, onnx_model, tol=TFJS_TOL)    # NHWC, float16 weights
+    tab.assert_clean()
+
+
+def test_person_mode_on_a_phone(browser, site):  # noqa: F811
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(site[1] + "sketch.html?model=people")
+        page.wait_for_function("() => window.__sketch && __sketch.idle()", timeout=LOAD_MS)
+        page.click("#example")
+        page.wait_for_function("() => __sketch.idle() && __sketch.lastOutput", timeout=LOAD_MS)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "horizontal scrolling"
+        boxes = {c: page.locator(f"#{c}").bounding_box() for c in ("draw", "photo")}
+        for canvas, b in boxes.items():
+            assert b["x"] >= 0 and b["x"] + b["width"] <= 390 and b["width"] >= 200, (canvas, b)
+            assert abs(b["height"] / b["width"] - 1.5) < 0.01, (canvas, b)
+        assert boxes["photo"]["y"] >= boxes["draw"]["y"] + boxes["draw"]["height"], "the picture goes below"
+        assert errors == []
+    finally:
+        context.close()

@@ -262,6 +262,56 @@ def test_upload_fits_the_shoe_and_handbag_frame(tab, tmp_path):
     tab.assert_clean()
 
 
+def stick_figure_photo(w: int = 1000, h: int = 1500, seed: int = 12) -> np.ndarray:
+    """A phone photo of a pencil stick figure standing on a portrait sheet: RGB uint8 [h, w, 3], cream paper,
+    light falling off downwards, grey lines, noise."""
+    from PIL import Image, ImageDraw
+
+    ink = Image.new("L", (w, h), 0)
+    d = ImageDraw.Draw(ink)
+    at = lambda x, y: (x * w, y * h)  # noqa: E731
+    line = max(3, w // 150)
+    d.ellipse([at(0.44, 0.12), at(0.56, 0.2)], outline=255, width=line)                 # head
+    for a, b in [((0.5, 0.2), (0.5, 0.55)), ((0.38, 0.25), (0.62, 0.25)), ((0.38, 0.25), (0.34, 0.52)),
+                 ((0.62, 0.25), (0.66, 0.52)), ((0.5, 0.55), (0.42, 0.86)), ((0.5, 0.55), (0.58, 0.86))]:
+        d.line([at(*a), at(*b)], fill=255, width=line)
+    rng = np.random.default_rng(seed)
+    paper = np.array([236, 228, 210], float) * (1 - 0.25 * np.linspace(0, 1, h))[:, None, None]
+    photo = paper * (1 - 0.5 * np.asarray(ink, float)[..., None] / 255) + rng.normal(0, 4, (h, w, 3))
+    return np.clip(photo, 0, 255).astype(np.uint8)
+
+
+@needs_browser
+def test_upload_fits_the_tall_person_frame(tab, tmp_path):
+    """In person mode an uploaded drawing goes into the tall frame keeping its proportions in pixels."""
+    people = {"x0": 0.1, "y0": 0.03, "x1": 0.9, "y1": 0.97}            # sketch_input.mjs FRAMES.people
+    open_page(tab, "?model=people")
+    for name, pixels, limit in [("figure.jpg", stick_figure_photo(), "height"),
+                                ("face.jpg", pencil_photo(1600, 1200, seed=13, line=4), "width")]:
+        tab.page.click("#clear")
+        wait_idle(tab)
+        path = tmp_path / name
+        path.write_bytes(jpeg_bytes(pixels))
+        entry = upload_file(tab, path)
+        assert entry["error"] is None and entry["status"] == "ok", entry
+        box = image_strokes(tab)[-1]
+        assert people["x0"] - 1e-9 <= box[0] < box[2] <= people["x1"] + 1e-9, box
+        assert people["y0"] - 1e-9 <= box[1] < box[3] <= people["y1"] + 1e-9, box
+        if limit == "height":                                            # a standing figure fills the height
+            assert abs(box[3] - box[1] - 0.94) < 1e-9, box
+        else:                                                            # a wide drawing fills the width
+            assert abs(box[2] - box[0] - 0.8) < 1e-9, box
+        crop = tab.js("(() => { const s = __sketch.strokes.at(-1); return [s.image.width, s.image.height]; })()")
+        shown = (box[2] - box[0]) * 256 / ((box[3] - box[1]) * 384)     # the box's proportions in canvas pixels
+        assert abs(shown / (crop[0] / crop[1]) - 1) < 1e-9, "the upload was stretched on the tall canvas"
+        assert abs((box[0] + box[2]) / 2 - 0.5) < 1e-9 and abs((box[1] + box[3]) / 2 - 0.5) < 1e-9
+        assert tab.js("__sketch.lastOutput.length") == 3 * 128 * 192 and tab.js("__sketch.fitReason") is None
+    pixels = canvas_rgba(tab)
+    assert pixels.shape == (384, 256, 4) and (pixels[..., 0] < 60).mean() > 0.005
+    assert tab.js("__sketch.stats.errors") == []
+    tab.assert_clean()
+
+
 # ------------------------------------------------------------------ bad input
 
 BAD = {
@@ -417,3 +467,18 @@ def test_degraded_sketches_give_the_clean_sketches_pictures():
           f"another face {d_other.median():.4f}; ratio median {ratio.median():.3f}, max {ratio.max():.3f}")
     assert float(ratio.median()) <= 0.2 and float(ratio.max()) <= 0.4
     assert float(d_clean.median()) <= float(d_raw.median()) / 4
+
+
+def test_python_twin_places_an_upload_in_the_tall_person_frame():
+    """sketch2real.clean's fitted_box / place_on_canvas follow the page's fittedBox on the portrait canvas."""
+    from sketch2real.clean import FRAMES, Cleaned, fitted_box, place_on_canvas
+    x0, y0, x1, y1 = fitted_box(100, 300, FRAMES["people"], aspect=2 / 3)  # a tall figure: the height limits it
+    assert (y0, y1) == pytest.approx((0.03, 0.97))
+    assert (x0 + x1) / 2 == pytest.approx(0.5) and (x1 - x0) * 256 / ((y1 - y0) * 384) == pytest.approx(1 / 3)
+    ink = np.zeros((300, 100), np.float32)
+    ink[:, 45:55] = 1  # a vertical bar down the middle of the crop
+    fake = Cleaned(ink=ink, **{f: None for f in Cleaned.__dataclass_fields__ if f != "ink"})
+    canvas = place_on_canvas(fake, FRAMES["people"], side=256, height=384)
+    assert canvas.shape == (384, 256, 4)
+    dark = np.argwhere(canvas[..., 0] < 128)
+    assert abs(dark[:, 1].mean() - 128) < 2 and dark[:, 0].min() <= 0.03 * 384 + 2 and dark[:, 0].max() >= 0.97 * 384 - 2

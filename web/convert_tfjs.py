@@ -164,9 +164,9 @@ def convert(onnx_path: Path = DEFAULT_ONNX, out: Path | None = None, batches: li
             to_tfjs(v["saved_model"], out / Path(v["path"]).parent, log)
         dims = input_dims(original)
         if "sketch" in dims:  # a sketch -> photo model: a drawing (and its colour hints) in, one image out
-            s = dims["sketch"][-1]
-            kind = {"image_size": s, "inputs": {name: f"float32 [batch, {s}, {s}, {d[1]}] (NHWC)"
-                                                for name, d in dims.items()}}
+            h, w = dims["sketch"][-2:]  # portrait for people, square otherwise
+            kind = {"image_size": w, "image_height": h,
+                    "inputs": {name: f"float32 [batch, {h}, {w}, {d[1]}] (NHWC)" for name, d in dims.items()}}
         else:
             image = sidecar.get("output", {}).get("image", ["batch", 1, 28, 28])
             kind = {"z_dim": sidecar.get("z_dim", dims["z"][1]), "num_classes": sidecar.get("num_classes", 10),

@@ -262,10 +262,13 @@ export function inkToRgba(ink, out = null) {
 }
 
 /** Where a crop of cw x ch goes, in shares of the canvas: as large as fits in `frame` ({x0, y0, x1, y1},
- *  one of FRAMES) keeping its aspect, centred there. Returns [x0, y0, x1, y1]. */
-export function fittedBox(cw, ch, frame) {
-  const fw = frame.x1 - frame.x0, fh = frame.y1 - frame.y0;
+ *  one of FRAMES) keeping its aspect, centred there. `aspect` is the canvas's width / height (2/3 for the
+ *  people model's portrait canvas): shares of a tall canvas's height are longer than of its width.
+ *  Returns [x0, y0, x1, y1]. */
+export function fittedBox(cw, ch, frame, aspect = 1) {
+  const fw = (frame.x1 - frame.x0) * aspect, fh = frame.y1 - frame.y0;   // in units of the canvas height
   const scale = Math.min(fw / cw, fh / ch);
   const cx = (frame.x0 + frame.x1) / 2, cy = (frame.y0 + frame.y1) / 2;
-  return [cx - cw * scale / 2, cy - ch * scale / 2, cx + cw * scale / 2, cy + ch * scale / 2];
+  const hw = cw * scale / 2 / aspect, hh = ch * scale / 2;
+  return [cx - hw, cy - hh, cx + hw, cy + hh];
 }

@@ -2,9 +2,15 @@
 // worker.mjs (channel 'live': the worker keeps only the newest waiting request, so there is no backlog).
 // The drawing has two layers: ink (pen, eraser) on white paper, which becomes the model's sketch, and
 // colour (the colour pen, sketch_colour.mjs), which becomes its colour hints and shows under the ink.
-import { downloadCanvas } from './download.mjs';
+// The canvas is 256 pixels wide and as tall as the model's picture is in proportion: square for faces,
+// shoes and handbags, 256 x 384 for people (sketch_frame.mjs moves a drawing between the two).
+import { downloadCanvas, sideBySide } from './download.mjs';
+import { WorkerClient } from './sketch_client.mjs';
 import { buildPalette, canvasToHints } from './sketch_colour.mjs';
-import { Layers, SIDE } from './sketch_layers.mjs';
+import { canvasShape, moveDrawing, sizeCanvases } from './sketch_frame.mjs';
+import { History } from './sketch_history.mjs';
+import { wireKeys } from './sketch_keys.mjs';
+import { Layers, WIDTH } from './sketch_layers.mjs';
 import { MODELS, parse, toSearch } from './sketch_params.mjs';
 import { EXAMPLES } from './sketch_examples.mjs';
 import { wireUpload } from './sketch_upload.mjs';
@@ -15,7 +21,7 @@ const LIVE_MS = 60;               // at most one live request per this many ms w
 const MAX_UNDO = 200;             // undo steps kept
 const MAX_LOG = 500;              // latencies and errors kept for tests and benchmarks
 const LOAD_TIMEOUT_MS = 60_000;
-const MIN_STEP = 0.5 / SIDE;      // pointer moves shorter than half a canvas pixel add no point
+const MIN_STEP = 0.5 / WIDTH;     // pointer moves shorter than about half a canvas pixel add no point
 const NO_MODEL = 'No picture: the model is not loaded. You can still draw.';
 const COLOUR_BRUSH = 6;           // the colour pen's default width, in the model's pixels
 const INK_WIDTHS = [1, 4], BRUSH_WIDTHS = [2, 16];   // the width slider's range for ink and for colour
@@ -29,12 +35,11 @@ history.replaceState(null, '', toSearch(params));
 const model = () => MODELS[params.model];
 const modelFile = () => (params.runtime === 'tfjs' ? `${model().file}_tfjs` : params.onnx ?? `${model().file}.onnx`);
 
-let worker = null;
-let generation = 0;               // messages from a worker we have replaced are ignored
-let loadTimer = null;
 let phase = 'loading';            // loading | ready | error
 let backendLabel = null;
-let imageSize = model().size;     // the loaded model's picture size (its sidecar's image_size)
+// the model's picture in its pixels: the chosen model's until one is loaded, then the loaded one's (its
+// sidecar's image_size wide and image_height high)
+let shape = { width: model().size, height: model().height };
 let notes = [...startNotes];
 
 let tool = 'pen';
@@ -42,9 +47,7 @@ let penPx = model().pen;          // the pen width, in the model's pixels
 let brushPx = COLOUR_BRUSH;       // the colour pen's width, in the model's pixels
 let colour = '#d9b064';           // the colour pen's colour
 let modelHints = false;           // whether the loaded model takes colour hints
-const undoStack = [];             // earlier stroke lists (each an array of immutable strokes)
-let strokes = [];                 // the drawing now
-const redoStack = [];
+const drawing = new History(MAX_UNDO);   // the drawing now (.strokes), its undo and redo steps
 let current = null;               // the stroke being drawn, {tool, width, points}
 let pointerId = null;
 let exampleIndex = -1;
@@ -60,13 +63,15 @@ let penUp = null;                 // {id, t0}: the request sent when the pen was
 let lastInput = null, lastOutput = null, lastBox = null, lastFit = null;
 let lastHints = null;             // the colour hints sent with the newest request, null for none
 const stats = { requests: 0, results: 0, dropped: 0, stale: 0, errors: [], penUpLatencies: [], maxOutstanding: 0 };
-const benchWaiters = new Map();
 
 const draw = $('draw');
-const layers = new Layers(draw);
 const photo = $('photo');
+Object.assign(draw, canvasShape(shape.width, shape.height));
+sizeCanvases(draw, photo, draw.closest('.studio'), shape);
+const layers = new Layers(draw);
 const photoCtx = photo.getContext('2d');
 let photoPixels = null;           // reused ImageData for the output
+const client = new WorkerClient({ onReady, onResult, onDropped, onError: onWorkerError }, LOAD_TIMEOUT_MS);
 
 const push = (list, item) => { list.push(item); if (list.length > MAX_LOG) list.shift(); };
 
@@ -94,11 +99,9 @@ function showError(message, fatal) {
   box.hidden = false;
   if (fatal) {
     phase = 'error';
-    clearTimeout(loadTimer);
     if (!backendLabel) $('backend').textContent = 'nothing (stopped)';
     for (const el of document.querySelectorAll('.needs-model')) el.disabled = true;
-    if (worker) worker.terminate();
-    worker = null;
+    client.stop();
     outstanding = 0;
     clearPhoto(NO_MODEL);
   }
@@ -109,32 +112,23 @@ function showError(message, fatal) {
 
 /** Replace the drawing with `next` (an undoable step); returns the id of the request it sent, if any. */
 function commit(next) {
-  undoStack.push(strokes);
-  if (undoStack.length > MAX_UNDO) undoStack.shift();
-  strokes = next;
-  redoStack.length = 0;
+  drawing.commit(next);
   return settled();
 }
 
 function undo() {
-  if (current || undoStack.length === 0) return;
-  redoStack.push(strokes);
-  strokes = undoStack.pop();
-  settled();
+  if (!current && drawing.undo()) settled();
 }
 
 function redo() {
-  if (current || redoStack.length === 0) return;
-  undoStack.push(strokes);
-  strokes = redoStack.pop();
-  settled();
+  if (!current && drawing.redo()) settled();
 }
 
 /** After every change to the stroke list: redraw, update the buttons and the fit hint, regenerate. */
 function settled() {
-  layers.render(strokes, current);
-  $('undo').disabled = undoStack.length === 0;
-  $('redo').disabled = redoStack.length === 0;
+  layers.render(drawing.strokes, current);
+  $('undo').disabled = !drawing.canUndo;
+  $('redo').disabled = !drawing.canRedo;
   const id = sendNow();
   const reason = fitReason(lastBox, model().frame);
   lastFit = reason;
@@ -164,7 +158,7 @@ function onPointerDown(event) {
   pointerId = event.pointerId;
   const colourTool = tool === 'colour' || tool === 'colour-eraser';
   if (colourTool && !modelHints && phase === 'ready') return;      // the colour pen is off for this model
-  current = { tool, width: (colourTool ? brushPx : penPx) / model().size, points: pointAt(event) };
+  current = { tool, width: (colourTool ? brushPx : penPx) / shape.width, points: pointAt(event) };
   if (tool === 'colour') current.colour = colour;
   layers.show(current);
   dirty = true;
@@ -189,7 +183,7 @@ function onPointerUp(event) {
   current = null;
   pointerId = null;
   stroke.points = stroke.points.slice();           // a compact, final copy
-  const id = commit([...strokes, Object.freeze(stroke)]);   // re-renders and sends at once
+  const id = commit([...drawing.strokes, Object.freeze(stroke)]);   // re-renders and sends at once
   penUp = id === null ? null : { id, t0 };          // the latency clock runs until its answer is drawn
 }
 
@@ -202,10 +196,12 @@ function sendNow() {
   liveTimer = null;
   dirty = false;
   const pixels = layers.pixels('ink');
-  lastBox = inkBox(pixels, SIDE, SIDE);
+  const { width, height } = layers;
+  const size = [shape.height, shape.width];
+  lastBox = inkBox(pixels, width, height);
   // colour only counts for a model that reads it; a face painted only in colour is still a drawing
   const colourPixels = modelHints && phase === 'ready' ? layers.pixels('colour') : null;
-  const colourHints = colourPixels ? canvasToHints(colourPixels, SIDE, SIDE, imageSize) : null;
+  const colourHints = colourPixels ? canvasToHints(colourPixels, width, height, size) : null;
   lastHints = colourHints?.painted ? colourHints.hints : null;
   if (!lastBox && !lastHints) {
     latestId = nextId++;                         // answers to earlier drawings are stale now
@@ -220,7 +216,7 @@ function sendNow() {
     return null;
   }
   $('empty').hidden = true;
-  const sketch = canvasToSketch(pixels, SIDE, SIDE, imageSize);
+  const sketch = canvasToSketch(pixels, width, height, size);
   const id = nextId++;
   latestId = id;
   lastInput = sketch;
@@ -228,7 +224,7 @@ function sendNow() {
   outstanding++;
   stats.maxOutstanding = Math.max(stats.maxOutstanding, outstanding);
   stats.requests++;
-  worker.postMessage({ type: 'run', channel: 'live', id, sketch, hints: lastHints ?? undefined, n: 1 });
+  client.post({ type: 'run', channel: 'live', id, sketch, hints: lastHints ?? undefined, n: 1 });
   setBusy();
   return id;
 }
@@ -251,14 +247,20 @@ function clearPhoto(message) {
   $('empty').hidden = !message;
 }
 
-function paintPhoto(image) {
-  if (photo.width !== imageSize) {
-    photo.width = photo.height = imageSize;
-    photoPixels = null;
+function paintPhoto(image) {             // the output canvas has the model's size (applyShape)
+  if (photoPixels?.width !== photo.width || photoPixels?.height !== photo.height) {
+    photoPixels = photoCtx.createImageData(photo.width, photo.height);
   }
-  photoPixels ??= photoCtx.createImageData(imageSize, imageSize);
-  photoToRgba(image, imageSize, photoPixels.data);
+  photoToRgba(image, [photo.height, photo.width], photoPixels.data);
   photoCtx.putImageData(photoPixels, 0, 0);
+}
+
+/** The canvases for a model of `next` = {width, height} pixels; on a drawing canvas of another shape the
+ *  drawing and its whole history move so that every stroke keeps its size and centre (sketch_frame.mjs). */
+function applyShape(next) {
+  shape = { width: next.width, height: next.height };
+  sizeCanvases(draw, photo, draw.closest('.studio'), shape);
+  moveDrawing(layers, drawing, shape);
 }
 
 function onResult({ id, image, ms }) {
@@ -272,7 +274,7 @@ function onResult({ id, image, ms }) {
     lastOutput = image;
     $('empty').hidden = true;
     $('download').disabled = phase !== 'ready';
-    let text = `${imageSize}×${imageSize} picture in ${ms.toFixed(0)} ms`;
+    let text = `${shape.width}×${shape.height} picture in ${ms.toFixed(0)} ms`;
     if (penUp?.id === id) {
       const latency = performance.now() - penUp.t0;
       push(stats.penUpLatencies, latency);
@@ -288,16 +290,11 @@ function onResult({ id, image, ms }) {
 // ------------------------------------------------------------------ the worker
 
 function startWorker() {
-  if (worker) worker.terminate();
-  clearTimeout(loadTimer);
-  const gen = ++generation;
-  worker = null;
   phase = 'loading';
   backendLabel = null;
   outstanding = 0;
   penUp = null;
   latestId = nextId++;
-  imageSize = model().size;
   modelHints = false;
   $('backend').textContent = '…';
   $('error').hidden = true;
@@ -306,80 +303,48 @@ function startWorker() {
   showNotes();
   clearPhoto(lastBox ? 'Loading the model…' : 'Draw something to see it turned into a picture.');
   setBusy();
-  if (typeof Worker === 'undefined' || typeof WebAssembly === 'undefined') {
-    showError('this browser lacks Web Workers or WebAssembly, which the generator needs', true);
-    return;
-  }
-  loadTimer = setTimeout(() => showError(`the model ${modelFile()} did not load within ${LOAD_TIMEOUT_MS / 1000} s`, true),
-                         LOAD_TIMEOUT_MS);
-  const w = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module', name: 'inference' });
-  worker = w;
-  w.onerror = (event) => {
-    event.preventDefault();
-    if (gen !== generation) return;
-    showError(`the inference worker failed to start${event.message ? ` (${event.message})` : ''}`, true);
-  };
-  w.onmessage = ({ data }) => {
-    if (gen !== generation) return;
-    onWorkerMessage(data);
-  };
-  w.postMessage({ type: 'init', runtime: params.runtime, backend: params.backend, model: modelFile(),
-                  threads: params.threads, expect: 'sketch' });
+  client.start({ runtime: params.runtime, backend: params.backend, model: modelFile(), threads: params.threads });
 }
 
-function onWorkerMessage(data) {
-  switch (data.type) {
-    case 'ready': {
-      clearTimeout(loadTimer);
-      if (data.inputKind !== 'sketch') {
-        showError(`${modelFile()} is not a sketch model (its inputs are for ${data.inputKind})`, true);
-        return;
-      }
-      if (SIDE % data.imageSize) {
-        showError(`${modelFile()} draws ${data.imageSize}-pixel pictures, which do not divide the ${SIDE}-pixel canvas`, true);
-        return;
-      }
-      imageSize = data.imageSize;
-      backendLabel = data.backend;
-      modelHints = Boolean(data.hints);
-      $('backend').textContent = data.backend;
-      notes = [...startNotes, ...data.notes, ...(modelHints ? [] : [NO_HINTS])];
-      showNotes();
-      phase = 'ready';
-      showColourTools();
-      sendNow();
-      setBusy();
-      break;
+function onReady(data) {
+  if (data.inputKind !== 'sketch') {
+    showError(`${modelFile()} is not a sketch model (its inputs are for ${data.inputKind})`, true);
+    return;
+  }
+  const loaded = { width: data.imageSize, height: data.imageHeight ?? data.imageSize };   // older workers: square
+  if (!canvasShape(loaded.width, loaded.height)) {
+    showError(`${modelFile()} draws ${loaded.width}-pixel-wide pictures, which do not divide the ${WIDTH}-pixel canvas`, true);
+    return;
+  }
+  applyShape(loaded);             // the model's own shape, should its file differ from what MODELS expects
+  backendLabel = data.backend;
+  modelHints = Boolean(data.hints);
+  $('backend').textContent = data.backend;
+  notes = [...startNotes, ...data.notes, ...(modelHints ? [] : [NO_HINTS])];
+  showNotes();
+  phase = 'ready';
+  showColourTools();
+  settled();                      // the fit hint for this frame, and the drawing sent
+  setBusy();
+}
+
+function onDropped() {
+  outstanding = Math.max(0, outstanding - 1);
+  stats.dropped++;
+  setBusy();
+  scheduleLive();
+}
+
+function onWorkerError(message, fatal, channel) {
+  if (fatal) {
+    if (params.runtime === 'tfjs' && /is missing/.test(message)) {
+      message += '. No TensorFlow.js version of this model has been converted yet: drop ?runtime=tfjs to use ONNX Runtime Web.';
     }
-    case 'result':
-      onResult(data);
-      break;
-    case 'dropped':
-      if (data.channel !== 'live') break;
-      outstanding = Math.max(0, outstanding - 1);
-      stats.dropped++;
-      setBusy();
-      scheduleLive();
-      break;
-    case 'bench':
-      benchWaiters.get(data.id)?.(data.times);
-      benchWaiters.delete(data.id);
-      break;
-    case 'error':
-      if (data.fatal) {
-        let message = data.message;
-        if (params.runtime === 'tfjs' && /is missing/.test(message)) {
-          message += '. No TensorFlow.js version of this model has been converted yet: drop ?runtime=tfjs to use ONNX Runtime Web.';
-        }
-        showError(message, true);
-      } else {
-        if (data.channel === 'live') outstanding = Math.max(0, outstanding - 1);
-        showError(data.message, false);
-        scheduleLive();
-      }
-      break;
-    default:
-      break;
+    showError(message, true);
+  } else {
+    if (channel === 'live') outstanding = Math.max(0, outstanding - 1);
+    showError(message, false);
+    scheduleLive();
   }
 }
 
@@ -433,11 +398,10 @@ function setModel(name) {
   exampleIndex = -1;
   $('example').textContent = 'Example';
   if (before.file !== model().file) {
+    applyShape({ width: model().size, height: model().height });   // a tall canvas for people, square else
     startWorker();
-    settled();                    // the drawing stays; its fit hint follows the new model's frame
-  } else {
-    settled();
   }
+  settled();                      // the drawing stays; its fit hint follows the new model's frame
 }
 
 function nextExample() {
@@ -450,22 +414,14 @@ function nextExample() {
 
 function fitToFrame() {
   if (!lastBox) return;
-  const pens = strokes.filter((s) => s.tool === 'pen');
+  const pens = drawing.strokes.filter((s) => s.tool === 'pen');
   const margin = pens.length ? Math.max(...pens.map((s) => s.width)) / 2 : 0;
-  const t = fitTransform(lastBox, model().frame, margin);
-  commit(strokes.map((s) => Object.freeze(transformStroke(s, t))));
+  const t = fitTransform(lastBox, model().frame, margin, layers.width / layers.height);
+  commit(drawing.strokes.map((s) => Object.freeze(transformStroke(s, t))));
 }
 
 function download() {
-  const out = Object.assign(document.createElement('canvas'), { width: 2 * SIDE, height: SIDE });
-  const c = out.getContext('2d');
-  c.fillStyle = '#ffffff';
-  c.fillRect(0, 0, 2 * SIDE, SIDE);
-  c.drawImage(draw, 0, 0);
-  c.imageSmoothingEnabled = true;
-  c.imageSmoothingQuality = 'high';
-  c.drawImage(photo, SIDE, 0, SIDE, SIDE);
-  downloadCanvas(out, `sketch2real-${params.model}.png`, (message) => showError(message, false));
+  downloadCanvas(sideBySide(draw, photo), `sketch2real-${params.model}.png`, (message) => showError(message, false));
 }
 
 let upload = null;                // the upload controls (sketch_upload.mjs): files chosen, dropped or pasted
@@ -487,25 +443,16 @@ function wireControls() {
   });
   $('undo').addEventListener('click', undo);
   $('redo').addEventListener('click', redo);
-  $('clear').addEventListener('click', () => strokes.length && commit([]));
+  $('clear').addEventListener('click', () => drawing.strokes.length && commit([]));
   $('example').addEventListener('click', nextExample);
   $('fit').addEventListener('click', fitToFrame);
-  upload = wireUpload({ target: draw, onImage: (stroke) => commit([...strokes, stroke]), onError: (msg) => showError(msg, false),
-                        frame: () => model().frame, size: () => model().size, button: $('upload'), input: $('upload-file'),
+  upload = wireUpload({ target: draw, onImage: (stroke) => commit([...drawing.strokes, stroke]),
+                        onError: (msg) => showError(msg, false), frame: () => model().frame,
+                        size: () => [shape.height, shape.width], button: $('upload'), input: $('upload-file'),
                         note: $('upload-note') });
   $('download').addEventListener('click', () => phase === 'ready' && lastOutput && download());
   $('model-choice').addEventListener('change', (event) => setModel(event.target.value));
-  document.addEventListener('keydown', (event) => {
-    if (event.target instanceof HTMLInputElement && event.target.type === 'text') return;
-    const key = event.key.toLowerCase();
-    if (event.ctrlKey || event.metaKey) {
-      if (key === 'z' && !event.altKey) { event.preventDefault(); if (event.shiftKey) redo(); else undo(); }
-      else if (key === 'y') { event.preventDefault(); redo(); }
-    } else if (!event.altKey && key === 'p') setTool('pen');
-    else if (!event.altKey && key === 'e') setTool('eraser');
-    else if (!event.altKey && key === 'c') setTool('colour');
-    else if (!event.altKey && key === 'x') setTool('colour-eraser');
-  });
+  wireKeys(document, { undo, redo, setTool });
 }
 
 // ------------------------------------------------------------------ start
@@ -518,7 +465,7 @@ function start() {
   setTool('pen');
   wireControls();
   showNotes();
-  layers.render(strokes, current);
+  layers.render(drawing.strokes, current);
   startWorker();
   sendNow();                       // an empty sheet: the "draw something" message, no request
 }
@@ -531,7 +478,9 @@ window.__sketch = {
   get phase() { return phase; },
   get backend() { return backendLabel; },
   get model() { return params.model; },
-  get imageSize() { return imageSize; },
+  get imageSize() { return shape.width; },
+  get imageHeight() { return shape.height; },
+  get canvasSize() { return [layers.width, layers.height]; },
   get lastInput() { return lastInput; },
   get lastHints() { return lastHints; },
   layer: (name) => (name === 'ink' || name === 'colour' ? layers[name].canvas : null),   // what the model reads
@@ -539,16 +488,10 @@ window.__sketch = {
   get lastOutput() { return lastOutput; },
   get inkBox() { return lastBox; },
   get fitReason() { return lastFit; },
-  get strokes() { return strokes; },
+  get strokes() { return drawing.strokes; },
   get outstanding() { return outstanding; },
   idle: () => phase === 'error' || (phase === 'ready' && outstanding === 0 && !current && !liveTimer),
-  bench(n = 1, reps = 50, warmup = 10, input = 'random') {
-    const id = nextId++;
-    return new Promise((resolve) => {
-      benchWaiters.set(id, resolve);
-      worker.postMessage({ type: 'bench', id, n, reps, warmup, input });
-    });
-  },
+  bench: (n = 1, reps = 50, warmup = 10, input = 'random') => client.bench(nextId++, n, reps, warmup, input),
 };
 
 start();

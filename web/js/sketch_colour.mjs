@@ -4,6 +4,7 @@
 // the ink. The model reads them as 4 planes at its own size: R, G, B in [-1, 1] times the coverage, then
 // the coverage (0: no colour here, 1: painted). sketch2real.export.canvas_to_hints does the same
 // arithmetic in PyTorch, and sketch2real.hints samples such hints from photos in training.
+import { blockSide, modelShape } from './sketch_input.mjs';
 
 export const HINT_PLANES = 4;
 
@@ -19,28 +20,28 @@ export const PALETTE = Object.freeze([
 ]);
 
 /**
- * The colour layer's RGBA pixels -> the model's hints, HINT_PLANES planes of size x size floats (planar,
- * row-major), the same arithmetic in the same order as sketch2real.export.canvas_to_hints:
+ * The colour layer's RGBA pixels -> the model's hints, HINT_PLANES planes of h x w floats (planar,
+ * row-major; `size` is the model's side, or [h, w] for a model that is not square), the same arithmetic
+ * in the same order as sketch2real.export.canvas_to_hints:
  *   1. a = alpha / 255; premultiplied colour p = R * a (and G, B);
- *   2. average a and p over each (height/size x width/size) block: m, p̄;
+ *   2. average a and p over each (height/h x width/w) block: m, p̄;
  *   3. hint RGB = p̄ / 127.5 - m, coverage = m.
  * Returns { hints, painted } where painted says whether any pixel has colour. `out` (optional) is
  * filled instead of a new array.
  */
 export function canvasToHints(rgba, width, height, size, out = null) {
-  if (width % size || height % size) {
-    throw new Error(`canvas ${width}x${height} is not a multiple of the model's ${size}x${size}`);
-  }
+  const [h, w] = modelShape(size);
+  const side = blockSide(width, height, size);
   if (rgba.length !== width * height * 4) throw new Error(`expected ${width * height * 4} RGBA bytes, got ${rgba.length}`);
-  const bw = width / size, bh = height / size, n = bw * bh, plane = size * size;
+  const n = side * side, plane = h * w;
   const hints = out ?? new Float32Array(HINT_PLANES * plane);
   let painted = false;
-  for (let by = 0; by < size; by++) {
-    for (let bx = 0; bx < size; bx++) {
+  for (let by = 0; by < h; by++) {
+    for (let bx = 0; bx < w; bx++) {
       let r = 0, g = 0, b = 0, a = 0;
-      for (let y = by * bh; y < (by + 1) * bh; y++) {
-        let i = (y * width + bx * bw) * 4;
-        for (let x = 0; x < bw; x++, i += 4) {
+      for (let y = by * side; y < (by + 1) * side; y++) {
+        let i = (y * width + bx * side) * 4;
+        for (let x = 0; x < side; x++, i += 4) {
           const alpha = rgba[i + 3] / 255;
           r += rgba[i] * alpha;
           g += rgba[i + 1] * alpha;
@@ -48,7 +49,7 @@ export function canvasToHints(rgba, width, height, size, out = null) {
           a += alpha;
         }
       }
-      const m = a / n, k = by * size + bx;
+      const m = a / n, k = by * w + bx;
       if (m > 0) painted = true;
       hints[k] = r / n / 127.5 - m;
       hints[plane + k] = g / n / 127.5 - m;

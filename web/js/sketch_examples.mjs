@@ -4,10 +4,14 @@
 // {tool: 'pen', width, points: [x0, y0, x1, y1, ...]} with the width a share of the frame too, the same
 // form the page stores what a person draws in. Faces sit like an aligned face photo (head from about
 // x 0.2 to 0.8 and y 0.1 to 0.95, eyes near y 0.45, mouth near 0.75); shoes are side views with the toe
-// to the right, filling the frame; handbags fill it too.
+// to the right, filling the frame; handbags fill it too. People stand on the tall 2:3 frame (128 x 192 model
+// pixels), head at the top and feet at the bottom, as in a full-length fashion photo; they are written in
+// those pixels and turned into shares, so a round head stays round on the tall canvas.
 
 const FACE_PEN = 1.5 / 64;       // 1.5 pixels of the 64-pixel faces model
 const OBJECT_PEN = 2 / 128;      // 2 pixels of the 128-pixel shoes and bags model
+const PEOPLE_W = 128, PEOPLE_H = 192;   // the people model's picture
+const PERSON_PEN = 2 / PEOPLE_W; // 2 pixels of it (pen widths are shares of the canvas width)
 
 const round = (v) => Math.round(v * 10000) / 10000;
 
@@ -161,6 +165,64 @@ function satchel() {
   ];
 }
 
+// ------------------------------------------------------------------ people (128 x 192 pixels, facing us)
+
+/** [x, y] knots in the people model's pixels -> a polyline in shares of its frame. */
+const body = (...knots) => knots.flatMap(([x, y]) => [round(x / PEOPLE_W), round(y / PEOPLE_H)]);
+/** The same knots mirrored left to right about the figure's middle (x = 64). */
+const flip = (knots) => knots.map(([x, y]) => [PEOPLE_W - x, y]);
+/** A round head of radius r pixels around (cx, cy), a little taller than wide, in shares. */
+const head = (cx, cy, r) => arc(cx / PEOPLE_W, cy / PEOPLE_H, r / PEOPLE_W, (1.2 * r) / PEOPLE_H, -90, 270, 40);
+
+/** A stick figure: round head, neck, shoulder line, spine, hip line, then arms and legs through the given
+ *  [shoulder or hip, elbow or knee, hand or foot] knots, and a short stroke for each foot. */
+function stickFigure(arms, legs) {
+  const p = pen(PERSON_PEN);
+  const feet = legs.map((leg) => {
+    const [x, y] = leg[leg.length - 1];
+    return p(body([x, y], [x + (x < 64 ? -8 : 8), y + 2]));
+  });
+  return [
+    p(head(64, 20, 9)),
+    p(body([64, 31], [64, 38])),                                                   // neck
+    p(body([43, 40], [85, 40])),                                                   // shoulders
+    p(body([64, 38], [64, 100])),                                                  // spine
+    p(body([53, 100], [75, 100])),                                                 // hips
+    ...arms.map((knots) => p(body(...knots))),
+    ...legs.map((knots) => p(body(...knots))),
+    ...feet,
+  ];
+}
+
+const standing = () => stickFigure(
+  [[[43, 40], [38, 70], [36, 98]], flip([[43, 40], [38, 70], [36, 98]])],
+  [[[55, 100], [53, 142], [52, 182]], flip([[55, 100], [53, 142], [52, 182]])]);
+
+const armsUp = () => stickFigure(
+  [[[43, 40], [33, 24], [27, 8]], flip([[43, 40], [33, 24], [27, 8]])],
+  [[[55, 100], [50, 142], [46, 182]], flip([[55, 100], [50, 142], [46, 182]])]);
+
+const walking = () => stickFigure(
+  [[[43, 40], [36, 68], [40, 96]], [[85, 40], [94, 66], [100, 90]]],            // one arm forward, one back
+  [[[58, 100], [50, 140], [40, 180]], [[70, 100], [76, 140], [86, 178]]]);     // mid-stride
+
+/** A woman in a dress, drawn as outlines: head, neck, the dress's silhouette, arms, legs and shoes. */
+function dressOutline() {
+  const p = pen(PERSON_PEN);
+  const dress = [[60, 38], [46, 42], [44, 48], [50, 62], [54, 84], [40, 128]];
+  const arm = [[[44, 48], [38, 72], [35, 98]], [[50, 62], [44, 78], [41, 98]], [[35, 98], [38, 103], [41, 98]]];
+  const leg = [[[54, 128], [54, 178]], [[60, 128], [60, 178]], [[54, 178], [48, 184], [61, 184], [60, 178]]];
+  return [
+    p(head(64, 20, 9)),
+    p(curve([[55, 14], [58, 8], [64, 6], [72, 9], [74, 18]].map(([x, y]) => [x / PEOPLE_W, y / PEOPLE_H]))),  // hair
+    p(body([60, 31], [60, 38])), p(body(...flip([[60, 31], [60, 38]]))),          // neck
+    p(body(...dress, ...flip(dress).reverse())),                                  // the dress, hem across
+    p(body([52, 70], [76, 70])),                                                  // its waist seam
+    ...arm.flatMap((knots) => [p(body(...knots)), p(body(...flip(knots)))]),
+    ...leg.flatMap((knots) => [p(body(...knots)), p(body(...flip(knots)))]),
+  ];
+}
+
 /** Examples per page model: a name for the button's label and the strokes. */
 export const EXAMPLES = Object.freeze({
   faces: [
@@ -175,5 +237,11 @@ export const EXAMPLES = Object.freeze({
   handbags: [
     { name: 'tote', strokes: tote() },
     { name: 'satchel', strokes: satchel() },
+  ],
+  people: [
+    { name: 'stick figure, standing', strokes: standing() },
+    { name: 'stick figure, arms up', strokes: armsUp() },
+    { name: 'stick figure, walking', strokes: walking() },
+    { name: 'outline of a woman in a dress', strokes: dressOutline() },
   ],
 });

@@ -2,11 +2,14 @@
 import { safeModelName } from './params.mjs';
 import { FRAMES } from './sketch_input.mjs';
 
-// The page's models. Shoes and handbags share one generator, with their own examples and pen width.
+// The page's models: size is the picture's width and height its height, in the model's pixels (the loaded
+// model's sidecar has the last word). Shoes and handbags share one generator, with their own examples and
+// pen width; people are 2:3 portraits, drawn on a tall canvas.
 export const MODELS = Object.freeze({
-  faces: { file: 'sketch2real_faces', size: 64, pen: 1.5, frame: FRAMES.faces, noun: 'face' },
-  shoes: { file: 'sketch2real_shoes_bags', size: 128, pen: 2, frame: FRAMES.objects, noun: 'shoe' },
-  handbags: { file: 'sketch2real_shoes_bags', size: 128, pen: 2, frame: FRAMES.objects, noun: 'handbag' },
+  faces: { file: 'sketch2real_faces', size: 64, height: 64, pen: 1.5, frame: FRAMES.faces, noun: 'face' },
+  shoes: { file: 'sketch2real_shoes_bags', size: 128, height: 128, pen: 2, frame: FRAMES.objects, noun: 'shoe' },
+  handbags: { file: 'sketch2real_shoes_bags', size: 128, height: 128, pen: 2, frame: FRAMES.objects, noun: 'handbag' },
+  people: { file: 'sketch2real_people', size: 128, height: 192, pen: 2, frame: FRAMES.people, noun: 'person' },
 });
 export const BACKENDS = { ort: ['auto', 'webgpu', 'wasm'], tfjs: ['auto', 'wasm', 'webgl', 'cpu'] };
 
@@ -18,7 +21,7 @@ export function parse(search) {
   const rejected = [];
   if (q.has('model')) {
     if (Object.hasOwn(MODELS, q.get('model'))) params.model = q.get('model');
-    else notes.push(`There is no model "${q.get('model').slice(0, 40)}": showing faces (choose faces, shoes or handbags).`);
+    else notes.push(`There is no model "${q.get('model').slice(0, 40)}": showing faces (choose faces, shoes, handbags or people).`);
   }
   if (q.has('runtime')) {
     if (Object.hasOwn(BACKENDS, q.get('runtime'))) params.runtime = q.get('runtime'); else rejected.push('runtime');

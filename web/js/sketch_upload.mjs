@@ -2,6 +2,7 @@
 // or pasted, cleaned here (clean_drawing.mjs) and handed to the page as one image stroke. Nothing leaves
 // the visitor's machine: the file is read with Blob APIs and decoded by the browser's createImageBitmap.
 import { WORK, cleanDrawing, fittedBox, inkToRgba } from './clean_drawing.mjs';
+import { modelShape } from './sketch_input.mjs';
 
 export const MAX_PIXELS = 50e6;           // larger images are refused before decoding (a frozen tab otherwise)
 export const MAX_BYTES = 100 * 2 ** 20;   // and larger files before reading
@@ -142,9 +143,11 @@ function makeCanvas(width, height) {
 }
 
 /** RGBA pixels -> the page's image stroke, or {error}: cleaned, cropped, and placed fitted to `frame`
- *  ({x0, y0, x1, y1} in shares of the canvas) for a model of `size` pixels. */
+ *  ({x0, y0, x1, y1} in shares of the canvas) for a model of `size` pixels (its side, or [height, width]
+ *  for a model that is not square: the people model's tall frame). */
 export function imageStroke(rgba, width, height, frame, size, name = 'the picture') {
-  const frameSize = [(frame.x1 - frame.x0) * size, (frame.y1 - frame.y0) * size];
+  const [mh, mw] = modelShape(size);
+  const frameSize = [(frame.x1 - frame.x0) * mw, (frame.y1 - frame.y0) * mh];
   const result = cleanDrawing(rgba, width, height, frameSize);
   if (result.status === 'empty') {
     return { error: `No drawing found in ${name}: it looks like blank paper. Draw with a darker pencil or pen, `
@@ -159,7 +162,8 @@ export function imageStroke(rgba, width, height, frame, size, name = 'the pictur
   const pixels = c.createImageData(result.width, result.height);
   inkToRgba(result.ink, pixels.data);
   c.putImageData(pixels, 0, 0);
-  const stroke = Object.freeze({ tool: 'image', image: canvas, box: Object.freeze(fittedBox(result.width, result.height, frame)) });
+  const box = fittedBox(result.width, result.height, frame, mw / mh);
+  const stroke = Object.freeze({ tool: 'image', image: canvas, box: Object.freeze(box) });
   return { stroke, result };
 }
 
@@ -169,8 +173,8 @@ const imageFile = (files) => [...(files ?? [])].find((f) => /^image\//.test(f.ty
  * The upload controls: the button (`button`, clicking the hidden file input `input`), files dropped on the
  * page (`target`, the drawing canvas, is highlighted while a file is dragged), and pasted images.
  * onImage(stroke) gets each cleaned drawing; onError(message) what went wrong (the drawing is untouched);
- * frame() and size() are the current model's frame (FRAMES) and picture size; `note`, an element for
- * what happened. Returns {load(blob, name)} and the log of uploads (for tests and the benchmark).
+ * frame() and size() are the current model's frame (FRAMES) and picture size (a side, or [height, width]);
+ * `note`, an element for what happened. Returns {load(blob, name)} and the log of uploads (for tests and the benchmark).
  */
 export function wireUpload({ target, onImage, onError, frame, size, button = null, input = null, note = null }) {
   const log = [];

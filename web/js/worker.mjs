@@ -4,21 +4,24 @@
 // Two kinds of generator, told apart by the model's inputs:
 //   'digits'  (the MNIST and CIFAR-10 pages): inputs z [n, zDim] and digit [n] (the class)
 //             -> image [n, C, S, S] (1 x 28 x 28 digits, 3 x 32 x 32 CIFAR-10 pictures)
-//   'sketch'  (the sketch page): input sketch [n, 1, S, S] (1 = paper, -1 = ink) and, when the model has
-//             it, hints [n, 4, S, S] (the colour pen: RGB times coverage, coverage) -> photo [n, 3, S, S]
+//   'sketch'  (the sketch page): input sketch [n, 1, H, W] (1 = paper, -1 = ink) and, when the model has
+//             it, hints [n, 4, H, W] (the colour pen: RGB times coverage, coverage) -> photo [n, 3, H, W];
+//             W is the sidecar's image_size and H its image_height (the same as W when it has none: a
+//             square model), e.g. 64 x 64 faces, 128 x 128 shoes and bags, 128 wide x 192 high people
 //
 // Messages in:
 //   {type: 'init', runtime: 'ort'|'tfjs', backend, model, threads, expect?}  once, first; expect:
 //        'digits' (the default, so a page written before sketches stays as it was), 'sketch' or 'any':
 //        a model of another kind is a fatal error naming its inputs
 //   {type: 'run', channel, id, z: Float32Array, digits: Int32Array, n, chunk?}   digits models
-//   {type: 'run', channel, id, sketch: Float32Array (n*S*S), hints?: Float32Array (n*4*S*S), n}
+//   {type: 'run', channel, id, sketch: Float32Array (n*H*W), hints?: Float32Array (n*4*H*W), n}
 //        sketch models; hints are planar like the model's input, and all zeros (no colour) when left out
 //   {type: 'bench', id, n, warmup, reps, input?: 'random'|'blank'}  timings measured in here (input:
 //                                                                  sketch models only; default random)
 // Messages out:
-//   {type: 'ready', backend, notes, inputKind: 'digits'|'sketch', imageSize, zDim, numClasses, hints, loadMs}
-//        hints: whether the sketch model takes colour hints
+//   {type: 'ready', backend, notes, inputKind: 'digits'|'sketch', imageSize, imageHeight, zDim, numClasses,
+//    hints, loadMs}   imageSize: the picture's width, imageHeight its height; hints: whether the sketch
+//        model takes colour hints
 //   {type: 'partial', channel, id, start, count, n, image}   the first `count` images from `start`
 //   {type: 'result', channel, id, image: Float32Array (n*C*H*W), n, ms}
 //   {type: 'dropped', channel, id}     a request replaced by a newer one on its channel before it ran
@@ -104,12 +107,12 @@ async function pump() {
 async function runRequest({ z, digits, sketch, hints, n, id, chunk }, channel) {
   if (engine.kind === 'sketch' || sketch) {
     if (engine.kind !== 'sketch') throw new Error('this model takes noise and digits, not a sketch');
-    const plane = engine.imageSize ** 2;
+    const plane = engine.imageSize * engine.imageHeight, wxh = `${engine.imageSize}x${engine.imageHeight}`;
     if (!(sketch instanceof Float32Array) || sketch.length !== n * plane) {
-      throw new Error(`a sketch request needs ${n} x ${engine.imageSize}x${engine.imageSize} floats`);
+      throw new Error(`a sketch request needs ${n} x ${wxh} floats`);
     }
     if (hints != null && (!(hints instanceof Float32Array) || hints.length !== n * HINT_PLANES * plane)) {
-      throw new Error(`colour hints need ${n} x ${HINT_PLANES} x ${engine.imageSize}x${engine.imageSize} floats`);
+      throw new Error(`colour hints need ${n} x ${HINT_PLANES} x ${wxh} floats`);
     }
     // a model without hint inputs draws from the sketch alone (the page turns its colour pen off)
     return engine.runSketch(sketch, n, engine.hints ? hints ?? new Float32Array(n * HINT_PLANES * plane) : null);
@@ -132,9 +135,9 @@ async function bench({ n, warmup = 10, reps = 50, input = 'random' }) {
   let once;
   if (engine.kind === 'sketch') {
     // a random sketch: about one pixel in ten is ink (as the export's parity check uses), or blank paper
-    const sketch = new Float32Array(n * engine.imageSize ** 2)
-      .map(() => (input === 'blank' || Math.random() >= 0.1 ? 1 : -1));
-    const hints = engine.hints ? new Float32Array(n * HINT_PLANES * engine.imageSize ** 2) : null;
+    const plane = engine.imageSize * engine.imageHeight;
+    const sketch = new Float32Array(n * plane).map(() => (input === 'blank' || Math.random() >= 0.1 ? 1 : -1));
+    const hints = engine.hints ? new Float32Array(n * HINT_PLANES * plane) : null;
     once = () => engine.runSketch(sketch, n, hints);
   } else {
     const z = new Float32Array(n * engine.zDim).map(() => Math.random() * 2 - 1);
@@ -184,7 +187,8 @@ async function init({ runtime, backend, model, threads, expect = 'digits' }) {
   }
   engine = made;
   post({ type: 'ready', backend: made.label, notes: made.notes, inputKind: made.kind, imageSize: made.imageSize,
-         zDim: made.zDim, numClasses: made.numClasses, hints: Boolean(made.hints), loadMs: performance.now() - t0 });
+         imageHeight: made.imageHeight ?? made.imageSize, zDim: made.zDim, numClasses: made.numClasses,
+         hints: Boolean(made.hints), loadMs: performance.now() - t0 });
   pump();
 }
 
@@ -274,15 +278,22 @@ function inputKind(names, name) {
   throw new Error(`the model ${name} has inputs [${names}]: neither z and digit nor sketch`);
 }
 
-/** A sketch model's picture size: the sidecar's image_size, else the last dimension of the model's input. */
+const positive = (v) => Number.isInteger(v) && v > 0;
+
+/** A sketch model's picture, [width, height]: the sidecar's image_size and image_height, else the last two
+ *  dimensions of the model's input [n, 1, H, W] (`dims`, when the runtime tells them). A sidecar without
+ *  image_height (written before the people model) is read as square, unless the model's input says
+ *  otherwise. */
 function sketchSize(meta, dims, name, notes) {
-  if (Number.isInteger(meta?.image_size) && meta.image_size > 0) return meta.image_size;
-  const side = dims?.[dims.length - 1];
-  if (!Number.isInteger(side) || side <= 0) {
-    throw new Error(`no image size for ${name}: no image_size beside it and its input has no fixed size`);
+  const fixed = dims && positive(dims[dims.length - 1]) && positive(dims[dims.length - 2])
+    ? [dims[dims.length - 1], dims[dims.length - 2]] : null;
+  if (positive(meta?.image_size)) {
+    if (positive(meta.image_height)) return [meta.image_size, meta.image_height];
+    return fixed && fixed[0] === meta.image_size ? fixed : [meta.image_size, meta.image_size];
   }
-  addNote(notes, `No ${sidecarName(name)} beside the model; image size ${side} read from the model's input.`);
-  return side;
+  if (!fixed) throw new Error(`no image size for ${name}: no image_size beside it and its input has no fixed size`);
+  addNote(notes, `No ${sidecarName(name)} beside the model; image size ${fixed[0]}x${fixed[1]} read from the model's input.`);
+  return fixed;
 }
 
 function ortEngine(ort, session, sidecar, label, notes, name = 'model') {
@@ -320,18 +331,18 @@ function ownedOutput(result, output) {
 
 function ortSketchEngine(ort, session, meta, label, notes, name) {
   const dims = session.inputMetadata?.find?.((m) => m.name === 'sketch')?.shape;
-  const imageSize = sketchSize(meta, dims, name, notes);
+  const [imageSize, imageHeight] = sketchSize(meta, dims, name, notes);
   const output = session.outputNames.includes('photo') ? 'photo' : session.outputNames[0];
   const hints = session.inputNames.includes('hints');
   return {
-    kind: 'sketch', label, notes, imageSize, zDim: null, numClasses: null, hints,
+    kind: 'sketch', label, notes, imageSize, imageHeight, zDim: null, numClasses: null, hints,
     probe() {
-      const plane = imageSize * imageSize;
+      const plane = imageSize * imageHeight;
       return this.runSketch(new Float32Array(plane).fill(1), 1, hints ? new Float32Array(HINT_PLANES * plane) : null);
     },
     async runSketch(sketch, n, hintPlanes) {
-      const feeds = { sketch: new ort.Tensor('float32', sketch, [n, 1, imageSize, imageSize]) };
-      if (hints) feeds.hints = new ort.Tensor('float32', hintPlanes, [n, HINT_PLANES, imageSize, imageSize]);
+      const feeds = { sketch: new ort.Tensor('float32', sketch, [n, 1, imageHeight, imageSize]) };
+      if (hints) feeds.hints = new ort.Tensor('float32', hintPlanes, [n, HINT_PLANES, imageHeight, imageSize]);
       return ownedOutput(await session.run(feeds, [output]), output);
     },
   };
@@ -388,7 +399,8 @@ async function initTfjs(name, backend, askedThreads) {
   const zDim = manifest.z_dim, numClasses = manifest.num_classes;
   const nhwc = manifest.layout === 'NHWC';
   const kind = inputKind(Object.keys(manifest.inputs ?? { z: 1, digit: 1 }), name);
-  const imageSize = kind === 'sketch' ? sketchSize(manifest, null, name, notes) : manifest.image_size ?? 28;
+  const [imageSize, imageHeight] = kind === 'sketch' ? sketchSize(manifest, null, name, notes)
+    : [manifest.image_size ?? 28, manifest.image_size ?? 28];
 
   // A model converted with a dynamic batch takes any n; fixed-batch variants get the smallest one that
   // fits (padded with zeros), or chunks of the largest.
@@ -397,7 +409,7 @@ async function initTfjs(name, backend, askedThreads) {
   const threads = chosen === 'wasm' && tf.wasm.getThreadsCount ? tf.wasm.getThreadsCount() : null;
   const label = `tfjs-${chosen}` + (threads ? ` (${threads} thread${threads === 1 ? '' : 's'})` : '');
   if (kind === 'sketch') {
-    return tfjsSketchEngine(tf, pick, label, notes, imageSize, nhwc, Object.hasOwn(manifest.inputs ?? {}, 'hints'));
+    return tfjsSketchEngine(tf, pick, label, notes, [imageSize, imageHeight], nhwc, Object.hasOwn(manifest.inputs ?? {}, 'hints'));
   }
   return {
     kind, label, notes, zDim, numClasses, imageSize,
@@ -427,13 +439,13 @@ async function initTfjs(name, backend, askedThreads) {
   };
 }
 
-/** A sketch model in TF.js: NHWC graphs take [n, S, S, 1] (the same numbers as [n, 1, S, S], one channel)
- *  and, with colour hints, [n, S, S, 4] (the page's planar hints, transposed), and give [n, S, S, 3],
- *  transposed back to [n, 3, S, S]. Fixed-batch variants are padded with paper and no colour. */
-function tfjsSketchEngine(tf, pick, label, notes, imageSize, nhwc, hints) {
-  const per = imageSize * imageSize;
+/** A sketch model in TF.js: NHWC graphs take [n, H, W, 1] (the same numbers as [n, 1, H, W], one channel)
+ *  and, with colour hints, [n, H, W, 4] (the page's planar hints, transposed), and give [n, H, W, 3],
+ *  transposed back to [n, 3, H, W]. Fixed-batch variants are padded with paper and no colour. */
+function tfjsSketchEngine(tf, pick, label, notes, [imageSize, imageHeight], nhwc, hints) {
+  const per = imageSize * imageHeight;
   return {
-    kind: 'sketch', label, notes, imageSize, zDim: null, numClasses: null, hints,
+    kind: 'sketch', label, notes, imageSize, imageHeight, zDim: null, numClasses: null, hints,
     async runSketch(sketch, n, hintPlanes) {
       let out = null, done = 0;
       while (done < n) {
@@ -443,12 +455,12 @@ function tfjsSketchEngine(tf, pick, label, notes, imageSize, nhwc, hints) {
         const chunk = new Float32Array(size * per).fill(1);
         chunk.set(sketch.subarray(done * per, (done + take) * per));
         const photo = tf.tidy(() => {
-          const shape = nhwc ? [size, imageSize, imageSize, 1] : [size, 1, imageSize, imageSize];
+          const shape = nhwc ? [size, imageHeight, imageSize, 1] : [size, 1, imageHeight, imageSize];
           const feeds = { sketch: tf.tensor4d(chunk, shape) };
           if (hints) {
             const planes = new Float32Array(size * HINT_PLANES * per);
             planes.set(hintPlanes.subarray(done * HINT_PLANES * per, (done + take) * HINT_PLANES * per));
-            const nchw = tf.tensor4d(planes, [size, HINT_PLANES, imageSize, imageSize]);
+            const nchw = tf.tensor4d(planes, [size, HINT_PLANES, imageHeight, imageSize]);
             feeds.hints = nhwc ? tf.transpose(nchw, [0, 2, 3, 1]) : nchw;
           }
           const y = model.execute(feeds);

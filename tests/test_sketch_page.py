@@ -381,9 +381,8 @@ PEOPLE = (192, 128)      # (height, width) of the people model's picture
 
 @pytest.fixture(scope="module")
 def onnx_model():
-    """onnxruntime sessions of the committed web/models files: the people model is compared with its own ONNX
-    file run here on the page's own input, so no release checkpoint is needed (the file is a placeholder
-    until the trained one replaces it with the same shapes)."""
+    """onnxruntime sessions of the committed web/models files: the person tests compare the page with its own
+    ONNX file run here on the page's own input (and the main one also with the released PyTorch weights)."""
     import onnxruntime as ort
 
     cache = {}
@@ -439,7 +438,7 @@ def assert_person_matches_onnxruntime(tab: Tab, onnx_model, tol: float = ORT_TOL
     return got_out.reshape(3, *PEOPLE)
 
 
-def test_person_mode_draws_a_tall_picture_like_onnxruntime(tab, onnx_model):
+def test_person_mode_draws_a_tall_picture_like_onnxruntime(tab, onnx_model, generators):
     open_page(tab, "?model=people")
     assert tab.js("__sketch.phase") == "ready" and tab.js("__sketch.model") == "people"
     assert tab.js("__sketch.backend").startswith("wasm ("), tab.js("__sketch.backend")   # no WebGPU here
@@ -462,7 +461,18 @@ def test_person_mode_draws_a_tall_picture_like_onnxruntime(tab, onnx_model):
         box = tab.js("__sketch.inkBox")
         assert box["y1"] - box["y0"] > 0.85, f"an example person should stand the frame's height: {box}"
     assert len(names) == 4 and any("stick figure" in n for n in names) and any("outline" in n for n in names)
+    # the released weights (sketch2real/release/people.safetensors) draw the same picture in PyTorch
+    import torch
+    got_in, hints = floats(tab, "__sketch.lastInput"), floats(tab, "__sketch.lastHints")
+    with torch.no_grad():
+        want = generators("people")(torch.from_numpy(got_in).view(1, 1, *PEOPLE),
+                                    None if hints is None else torch.from_numpy(hints).view(1, 4, *PEOPLE))
+    diff = float(np.abs(out.ravel() - want.numpy().ravel()).max())
+    assert diff <= ORT_TOL, f"the page's person differs from PyTorch's by {diff:.3g}"
     pixels = np.clip(np.round((out + 1) * 127.5), 0, 255)
+    # a person, not a flat picture: the figure's middle column is darker than the picture's sides
+    grey = pixels.mean(0)
+    assert pixels.std() > 10 and grey[40:170, 54:74].mean() < grey[40:170, list(range(0, 16)) + list(range(112, 128))].mean() - 10
     shown = canvas_rgba(tab, "photo")                                   # the output canvas shows those values
     assert shown.shape == (192, 128, 4)
     assert np.abs(shown[..., :3].transpose(2, 0, 1).astype(int) - pixels).max() <= 1

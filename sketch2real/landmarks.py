@@ -60,23 +60,31 @@ class LandmarkError(Exception):
 # Finding and decoding the faces (torch-free copies of what sketch2real.data / ganlab.images do)
 
 
-def find_source(data_dir=None) -> Path:
-    """The faces npz or image folder: --data-dir (the npz, a folder holding it, or a folder of images),
-    else the shared faces beside the repository. Mirrors sketch2real.data._find_source."""
+def locate_source(data_dir, shared: Path, subdir: str, error=None) -> Path:
+    """The npz or image folder to read: --data-dir (the npz, a folder holding it, or a folder of images),
+    else `shared` beside the repository; `error` (an exception class) says what to pass instead. Mirrors
+    sketch2real.data._find_source without importing torch; sketch2real.pose uses it for the people."""
+    error = error or LandmarkError
+    filename = shared.name
     if data_dir is None:
-        if not SHARED_FACES.is_file():
-            raise LandmarkError(f"{SHARED_FACES} was not found; pass --data-dir with the {FACES_FILE} file, "
-                                "a folder holding it, or a folder of image files")
-        return SHARED_FACES
+        if not shared.is_file():
+            raise error(f"{filename} was not found in {shared.parent}; pass --data-dir with the {filename} file, "
+                        "a folder holding it, or a folder of image files")
+        return shared
     path = Path(data_dir).expanduser()
     if not path.exists():
-        raise LandmarkError(f"--data-dir {path} does not exist")
+        raise error(f"--data-dir {path} does not exist")
     if path.is_file():
         return path
-    for candidate in (path / FACES_FILE, path / FACES_SUBDIR / FACES_FILE):
+    for candidate in (path / filename, path / subdir / filename):
         if candidate.is_file():
             return candidate
     return path  # a folder of images
+
+
+def find_source(data_dir=None) -> Path:
+    """The faces npz or image folder (see locate_source)."""
+    return locate_source(data_dir, SHARED_FACES, FACES_SUBDIR)
 
 
 def image_files(folder: Path) -> list[Path]:

@@ -52,7 +52,8 @@ from PIL import Image
 
 from ganlab import cli  # the standard library only
 from ganlab.images import DataError, fit_image, image_files
-from sketch2real.landmarks import CACHE_DIR, REPO_ROOT, pixel_keys, source_fingerprint, write_atomic
+from sketch2real.landmarks import (CACHE_DIR, REPO_ROOT, locate_source, pixel_keys, source_fingerprint,
+                                   write_atomic)
 
 PEOPLE_SUBDIR, PEOPLE_FILE = "people_ccp", "people_ccp.npz"  # as sketch2real.data (which imports torch)
 PEOPLE_SIZE = (192, 128)      # (height, width) of the training photos: the unit of the cached coordinates
@@ -70,21 +71,8 @@ COMMAND = "bash scripts/setup_landmarks.sh && .venv-landmarks/bin/python -m sket
 
 def find_source(data_dir=None) -> Path:
     """The people npz or image folder: --data-dir (the npz, a folder holding it, or a folder of photos),
-    else the shared npz beside the repository. Mirrors sketch2real.data._find_source."""
-    if data_dir is None:
-        if not SHARED_PEOPLE.is_file():
-            raise DataError(f"{PEOPLE_FILE} was not found in {SHARED_PEOPLE.parent}; pass --data-dir with the "
-                            f"{PEOPLE_FILE} file, a folder holding it, or a folder of image files")
-        return SHARED_PEOPLE
-    path = Path(data_dir).expanduser()
-    if not path.exists():
-        raise DataError(f"--data-dir {path} does not exist")
-    if path.is_file():
-        return path
-    for candidate in (path / PEOPLE_FILE, path / PEOPLE_SUBDIR / PEOPLE_FILE):
-        if candidate.is_file():
-            return candidate
-    return path  # a folder of photos
+    else the shared npz beside the repository (sketch2real.landmarks.locate_source)."""
+    return locate_source(data_dir, SHARED_PEOPLE, PEOPLE_SUBDIR, DataError)
 
 
 def decode_photo(data) -> tuple[np.ndarray, np.ndarray]:

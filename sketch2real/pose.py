@@ -51,7 +51,7 @@ import numpy as np
 from PIL import Image
 
 from ganlab import cli  # the standard library only
-from ganlab.images import DataError, fit_image, image_files
+from ganlab.images import DataError, fit_image, image_files, npz_blobs
 from sketch2real.landmarks import (CACHE_DIR, REPO_ROOT, locate_source, pixel_keys, source_fingerprint,
                                    write_atomic)
 
@@ -104,15 +104,12 @@ def photos_in(source: Path):
     except Exception as e:
         raise DataError(f"{source} is not a people npz with 'photo_jpg' and 'photo_offsets' arrays "
                         f"({type(e).__name__}: {e}); this command reads that npz or a folder of photos") from e
-    if (offsets.ndim != 1 or len(offsets) < 2 or offsets[0] < 0 or offsets[-1] > len(jpg)
-            or (np.diff(offsets) < 0).any()):
-        raise DataError(f"{source}: the offsets do not index its {len(jpg)} bytes of JPEG")
 
-    def packed():
-        for i in range(len(offsets) - 1):
+    def packed():  # npz_blobs checks the offsets (a DataError) as the first photo is read
+        for i, blob in npz_blobs(jpg, offsets, source, "photo_jpg"):
             try:
-                yield i, "", decode_photo(io.BytesIO(memoryview(jpg[offsets[i]:offsets[i + 1]])))
-            except Exception:
+                yield i, "", decode_photo(io.BytesIO(blob))
+            except Exception:  # a broken JPEG is counted, not fatal
                 yield i, "", None
     return len(offsets) - 1, packed()
 

@@ -22,10 +22,11 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from ganlab import cli
+from ganlab.augment import diff_augment
 from ganlab.data import DataError, _load_npz, resolve_data_file
 from ganlab.device import pick_device
 from ganlab.training import images_per_second
-from cifar10_gan.models import build_models, diff_augment, model_config
+from cifar10_gan.models import build_models, model_config
 from cifar10_gan.train import Trainer, parse_args
 
 

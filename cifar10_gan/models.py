@@ -9,7 +9,7 @@ notes/07_cifar10_gan.md explains each difference and cites where it comes from. 
   nearest-neighbour upsampling, class-conditional BatchNorm in G, spectral normalisation on every layer of
   D, a projection discriminator for the class, the hinge loss, Adam(2e-4, betas 0, 0.9), plus what later
   papers added: an exponential moving average of G's weights (Yazici et al. 2019) and differentiable
-  augmentation of everything D sees (Zhao et al. 2020, `diff_augment` below).
+  augmentation of everything D sees (Zhao et al. 2020, `ganlab.augment.diff_augment`).
 
 Both generators take (z [B, z_dim], y [B] int64) and return images [B, 3, 32, 32] in [-1, 1]; the DCGAN
 one ignores y. Both discriminators return one logit per image.
@@ -18,7 +18,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
-from ganlab import distributed
 
 IMAGE_SIZE = 32
 ARCHS = ("dcgan", "sngan")
@@ -194,51 +193,6 @@ class ProjectionDiscriminator(nn.Module):
         if self.embed is not None:
             logit = logit + (self.embed(y) * h).sum(1)
         return logit
-
-
-# --------------------------------------------------------------------------------------------------
-# Differentiable augmentation (Zhao et al. 2020)
-
-
-def diff_augment(x: torch.Tensor, policy: str, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Augment a batch with operations that gradients flow through, so G still learns through D.
-
-    `policy` is a comma-separated subset of color, translation, cutout (the paper's CIFAR choice is all
-    three). Each image gets its own random parameters; everything is batched tensor arithmetic."""
-    if not policy:
-        return x
-    n, c, h, w = x.shape
-    # under torchrun every rank draws the parameters of the whole global batch and keeps its rows (ganlab.distributed)
-    rand = lambda *shape: distributed.draw(lambda m: torch.rand(m, *shape[1:], generator=generator, device=x.device,
-                                                                dtype=x.dtype), shape[0])
-    randint = lambda low, high: distributed.draw(lambda m: torch.randint(low, high, (2, m), generator=generator,
-                                                                         device=x.device), n, dim=1)
-    for op in policy.split(","):
-        if op == "color":
-            x = x + (rand(n, 1, 1, 1) - 0.5)                                            # brightness
-            mean = x.mean(1, keepdim=True)
-            x = (x - mean) * (rand(n, 1, 1, 1) * 2) + mean                               # saturation
-            mean = x.mean((1, 2, 3), keepdim=True)
-            x = (x - mean) * (rand(n, 1, 1, 1) + 0.5) + mean                             # contrast
-        elif op == "translation":  # shift by up to 1/8 of the size, filling with zeros
-            s = h // 8
-            dy, dx = randint(-s, s + 1)
-            rows = (torch.arange(h, device=x.device)[None] + dy[:, None] + s)[:, None, :, None]
-            cols = (torch.arange(w, device=x.device)[None] + dx[:, None] + s)[:, None, None, :]
-            padded = F.pad(x, [s] * 4)
-            x = padded[torch.arange(n, device=x.device)[:, None, None, None],
-                       torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
-        elif op == "cutout":  # zero a square of half the size at a random place (it may hang off the edge)
-            size = h // 2
-            cy, cx = randint(0, h + 1 - size % 2)
-            ys = torch.arange(h, device=x.device)[None, :, None]
-            xs = torch.arange(w, device=x.device)[None, None, :]
-            inside = ((ys - cy[:, None, None] + size // 2).clamp(min=-1) // size == 0) & \
-                     ((xs - cx[:, None, None] + size // 2).clamp(min=-1) // size == 0)
-            x = x * (~inside)[:, None].to(x.dtype)
-        else:
-            raise ValueError(f"unknown DiffAugment operation {op!r}; use color, translation or cutout")
-    return x
 
 
 # --------------------------------------------------------------------------------------------------

@@ -20,12 +20,13 @@ from torch.optim.swa_utils import AveragedModel
 
 from ganlab import checkpoint as ckpt
 from ganlab import cli, distributed
+from ganlab.augment import diff_augment
 from ganlab.data import DeviceBatches, load_cifar10
 from ganlab.images import CACHE_DIR
 from ganlab.device import autocast, pick_device, resolve_precision, seed_everything
 from ganlab.plotting import plot_training, save_grid
 from ganlab.training import MetricsLog, ema_update, release_sampler, run_cli, run_loop, start_run
-from cifar10_gan.models import ARCHS, build_models, diff_augment, generator_config, model_config
+from cifar10_gan.models import ARCHS, build_models, generator_config, model_config
 
 PROJECT = "cifar10_gan"
 # What --arch sets unless a flag says otherwise: the classic recipe and the modern one.

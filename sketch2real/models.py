@@ -131,8 +131,17 @@ class PatchDiscriminator(nn.Module):
                    spectral_norm(nn.Conv2d(c, 1, 3, padding=1))]
         self.net = nn.Sequential(*blocks)
 
-    def forward(self, sketch, photo):
-        return self.net(torch.cat([sketch, photo], dim=1))
+    def forward(self, sketch, photo, features: bool = False):
+        """Logits; with `features`, also every hidden layer's activations (for feature matching)."""
+        x = torch.cat([sketch, photo], dim=1)
+        if not features:
+            return self.net(x)
+        hidden = []
+        for layer in self.net:
+            x = layer(x)
+            if isinstance(layer, nn.LeakyReLU):
+                hidden.append(x)
+        return x, hidden
 
 
 def generator_config(image_size: int, width: int, max_channels: int, out_width: int, hint_channels: int = 0,

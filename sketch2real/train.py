@@ -29,6 +29,7 @@ from torch.optim.swa_utils import AveragedModel
 
 from ganlab import checkpoint as ckpt
 from ganlab import cli, distributed
+from ganlab.augment import diff_augment
 from ganlab.data import DataError, to_unit_range
 from ganlab.device import autocast, pick_device, resolve_precision, seed_everything
 from ganlab.plotting import save_grid
@@ -88,6 +89,12 @@ def parse_args(argv=None):
     g.add_argument("--l1-pool", type=cli.positive_int, default=1,
                    help="compare output and photo in L1 after averaging KxK blocks: a doodle is warped against its "
                         "photo, and a coarser L1 asks for the right colours and layout, not the photo's exact pixels")
+    g.add_argument("--feature-matching", type=cli.non_negative_float, default=0.0,
+                   help="weight of pix2pixHD's feature matching: L1 between D's hidden activations for the real and "
+                        "the generated photo of the same sketch (0: off)")
+    g.add_argument("--diffaug", action="store_true",
+                   help="DiffAugment: D sees real and generated pairs shifted, cut out and recoloured alike "
+                        "(ganlab.augment), so it memorises the training photos less")
     g.add_argument("--steps", type=cli.positive_int, default=20000)
     g.add_argument("--minutes", type=cli.positive_float, default=None, help="also stop after this much training time")
     g.add_argument("--batch-size", type=cli.positive_int, default=32)
@@ -125,6 +132,8 @@ def parse_args(argv=None):
         args.out = Path(f"runs/sketch2real_{args.dataset}" + ("_l1" if args.l1_only else ""))
     if args.width is None:
         args.width = DEFAULT_WIDTH[args.dataset]
+    if args.l1_only and (args.feature_matching or args.diffaug):
+        p.error("--feature-matching and --diffaug act on the discriminator, which --l1-only does not have")
     if args.doodles and args.dataset != "faces":
         p.error("--doodles is for faces (landmark doodles); people get their drawings from their pose")
     return args
@@ -268,6 +277,7 @@ class Trainer:
         self.G = build_generator(**self.model_cfg)
         self.D = None if args.l1_only else build_discriminator(**self.d_cfg)
         self.prior_seconds = 0.0  # training time of the release this run continues (--init-from)
+        self.continues = None if args.init_from is None else str(args.init_from)  # kept when resumed
         if args.init_from is not None:
             self.init_from(args.init_from, fresh_d=args.fresh_discriminator)
         self.G.to(self.device)
@@ -328,10 +338,12 @@ class Trainer:
         with autocast(self.device, self.precision):
             fake = self.G_fwd(sketch, hints)
         stats = {}
+        augment = self.augment  # with --diffaug: what D sees of each (sketch, photo) pair is altered
         if self.D is not None:
             # D: (sketch, real photo) -> 1 and (sketch, generated photo) -> 0, for every patch
+            (sketch_r, real), (sketch_f, fake_d) = augment(sketch, photo), augment(sketch, fake.detach())
             with autocast(self.device, self.precision):
-                logits = self.D_fwd(torch.cat([sketch, sketch]), torch.cat([photo, fake.detach()])).float()
+                logits = self.D_fwd(torch.cat([sketch_r, sketch_f]), torch.cat([real, fake_d])).float()
             logit_real, logit_fake = logits.chunk(2)
             loss_d = F.softplus(-logit_real).mean() + F.softplus(logit_fake).mean()
             self.opt_d.zero_grad(set_to_none=True)
@@ -344,9 +356,21 @@ class Trainer:
         loss_g = self.args.lambda_l1 * l1
         if self.D is not None:
             self.D.requires_grad_(False)  # G's step flows through D but must not change it
-            with autocast(self.device, self.precision):
-                logit = self.D_fwd(sketch, fake).float()
-            loss_gan = F.softplus(-logit).mean()
+            if self.args.feature_matching:
+                # the real photo, altered as the generated one is, gives the activations to match
+                sketch_a, real, fake_a = augment(sketch, photo, fake)
+                with torch.no_grad(), autocast(self.device, self.precision):
+                    _, hidden_real = self.D_fwd(sketch_a, real, features=True)
+                with autocast(self.device, self.precision):
+                    logit, hidden_fake = self.D_fwd(sketch_a, fake_a, features=True)
+                loss_fm = sum((f.float() - r.float()).abs().mean() for f, r in zip(hidden_fake, hidden_real))
+                loss_fm = loss_fm / len(hidden_real)
+                loss_g = loss_g + self.args.feature_matching * loss_fm
+                stats["loss_fm"] = loss_fm.detach()
+            else:
+                with autocast(self.device, self.precision):
+                    logit = self.D_fwd(*augment(sketch, fake))
+            loss_gan = F.softplus(-logit.float()).mean()
             loss_g = loss_g + loss_gan
             stats["loss_gan"] = loss_gan.detach()
         self.opt_g.zero_grad(set_to_none=True)
@@ -358,6 +382,16 @@ class Trainer:
             self.G_ema.update_parameters(self.G)
         stats.update(loss_g=loss_g.detach(), l1=l1.detach())
         return stats
+
+    def augment(self, sketch, *photos):
+        """With --diffaug, what D sees of a sketch and its photos: shifted, cut out and recoloured alike
+        (ganlab.augment). It draws from torch's global RNG on the training device (the batches' generator
+        lives on the CPU), which the checkpoints keep, so a resumed run repeats it."""
+        if not self.args.diffaug:
+            return (sketch, *photos)
+        x = diff_augment(torch.cat([*photos, sketch], dim=1), rgb_pictures=len(photos))
+        *photos, sketch = x.split([p.shape[1] for p in photos] + [sketch.shape[1]], dim=1)
+        return (sketch, *photos)
 
     @property
     def model_settings(self) -> dict:
@@ -371,7 +405,7 @@ class Trainer:
 
     def state(self) -> dict:
         return {"project": PROJECT, "step": self.step, "train_seconds": self.train_seconds,
-                "prior_seconds": self.prior_seconds,
+                "prior_seconds": self.prior_seconds, "continues": self.continues,
                 "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(self.args).items()},
                 "model_config": self.model_settings,
                 "G": self.G.state_dict(), "G_ema": self.G_ema.state_dict(), "opt_g": self.opt_g.state_dict(),
@@ -388,6 +422,7 @@ class Trainer:
         ckpt.restore_rng_state(state["rng"], self.noise)
         self.step, self.train_seconds = state["step"], state["train_seconds"]
         self.prior_seconds = state.get("prior_seconds", 0.0)
+        self.continues = state.get("continues", self.continues)
 
     @torch.no_grad()
     def held_out_l1(self) -> float:
@@ -463,7 +498,7 @@ def train(args) -> dict:
         return {}  # under torchrun, rank 0 alone evaluates and releases
     summary = {"step": trainer.step, "train_seconds": round(trainer.train_seconds, 1), "device": str(trainer.device),
                "total_train_seconds": round(trainer.prior_seconds + trainer.train_seconds, 1),
-               "init_from": None if args.init_from is None else str(args.init_from),
+               "init_from": trainer.continues,
                "test_l1": trainer.held_out_l1(), "dataset": args.dataset, "l1_only": args.l1_only}
     log.write(step=trainer.step, train_seconds=round(trainer.train_seconds, 2), test_l1=summary["test_l1"])
     log.close()

@@ -15,7 +15,7 @@ from PIL import Image
 from cifar10_gan.classifier import Classifier, augment
 from cifar10_gan.evaluate import inception_like_score
 from cifar10_gan.models import (DCGANDiscriminator, DCGANGenerator, ProjectionDiscriminator, ResNetGenerator,
-                                build_generator, diff_augment)
+                                build_generator)
 from ganlab.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint, load_release
 from ganlab.data import DataError, load_cifar10
 from ganlab.images import DataWarning
@@ -168,33 +168,6 @@ def test_projection_discriminator_depends_on_the_class():
 def test_build_generator_refuses_an_unknown_architecture():
     with pytest.raises(ValueError, match="unknown architecture"):
         build_generator("stylegan", 128, 64, 10)
-
-
-def test_diff_augment_translation_and_cutout():
-    g = torch.Generator().manual_seed(0)
-    x = torch.ones(64, 1, 32, 32)
-    cut = diff_augment(x, "cutout", g)
-    zeroed = (cut == 0).float().sum((1, 2, 3))
-    assert (zeroed <= 256).all() and (zeroed > 0).all() and (zeroed == 256).float().mean() > 0.3
-    moved = diff_augment(x, "translation", g)
-    blank = (moved == 0).float().sum((1, 2, 3))  # the zero padding that came in
-    assert (blank <= 32 * 32 - 28 * 28).all() and (blank > 0).float().mean() > 0.5
-    # a single bright pixel moves by at most 4 in each direction and never changes its value
-    dot = torch.zeros(16, 1, 32, 32)
-    dot[:, :, 16, 16] = 1
-    shifted = diff_augment(dot, "translation", g)
-    for img in shifted[:, 0]:
-        r, c = (img == 1).nonzero()[0].tolist()
-        assert abs(r - 16) <= 4 and abs(c - 16) <= 4 and img.sum() == 1
-
-
-def test_diff_augment_lets_gradients_through_and_refuses_unknown_ops():
-    x = torch.rand(8, 3, 32, 32, requires_grad=True)
-    diff_augment(x, "color,translation,cutout", torch.Generator().manual_seed(1)).sum().backward()
-    assert x.grad is not None and x.grad.abs().sum() > 0
-    assert diff_augment(x, "") is x
-    with pytest.raises(ValueError, match="unknown DiffAugment operation 'rotate'"):
-        diff_augment(x, "rotate")
 
 
 def test_classifier_augment_and_shapes():

@@ -103,7 +103,7 @@ def assert_same_losses(one: Path, two: Path, steps=range(1, STEPS + 1), tol=None
 
 def test_draws_are_the_global_draws_sliced(monkeypatch):
     """Rank r's rows of every draw, put side by side, are exactly one process's draw; also for a batch made
-    of two global batches (real then fake) and along dim 1 (DiffAugment's (2, n) shifts)."""
+    of two global batches (real then fake) and along dim 1 (a (2, n) draw)."""
     def per_rank(fn, n, dim=0):
         parts = []
         for r in range(2):
@@ -133,9 +133,10 @@ def trainer_flags(project: str, data: Path, cache: Path) -> list:
     if project == "cifar10_gan":  # the strong recipe: DiffAugment, 2 D steps, spectral norm, EMA, class BN
         return [*common, "--data-dir", data, "--cache-dir", cache, "--arch", "sngan", "--width", 16,
                 "--d-width", 16, "--z-dim", 16, "--batch-size", 8, "--sample-every", 10]
-    return [*common, "--data-dir", data, "--cache-dir", cache, "--width", 8, "--max-channels", 16,  # sketch2real
+    # sketch2real, with DiffAugment and feature matching
+    return [*common, "--data-dir", data, "--cache-dir", cache, "--width", 8, "--max-channels", 16,
             "--out-width", 8, "--d-width", 8, "--batch-size", 4, "--variants", 2, "--eval-pairs", 3,
-            "--sample-every", 10, "--doodles", 0]
+            "--sample-every", 10, "--doodles", 0, "--diffaug", "--feature-matching", 1]
 
 
 @pytest.fixture(scope="module")

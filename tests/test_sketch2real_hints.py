@@ -156,6 +156,12 @@ def test_init_from_continues_generator_discriminator_and_training_time(tiny_face
     for (name, a), b in zip(d0.state_dict().items(), d1.state_dict().values()):
         if not name.endswith(("._u", "._v")):  # spectral norm's power-iteration vectors move on every pass
             torch.testing.assert_close(a, b, msg=f"discriminator weight {name} was not carried over")
+    # resuming the continuation (no --init-from on that command line) still says what it continues
+    run_train(*common, *frozen(), "--out", str(second), "--steps", "3", "--resume")
+    resumed = json.loads((second / "generator.json").read_text())["trained"]
+    assert resumed["init_from"] == str(release) and resumed["step"] == 3
+    assert resumed["total_train_seconds"] == pytest.approx(before["total_train_seconds"] + resumed["train_seconds"],
+                                                           abs=0.2)
 
 
 def test_init_from_an_old_release_widens_it_and_needs_a_discriminator(tiny_faces, tmp_path):

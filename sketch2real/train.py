@@ -43,6 +43,8 @@ from sketch2real.sketch import edges_to_sketch, photo_to_sketch
 PROJECT = "sketch2real"
 DATASETS = {"faces": (64, 64), "shoes_bags": (128, 128), "people": (192, 128)}  # (height, width) of the pictures
 DEFAULT_WIDTH = {"faces": 32, "shoes_bags": 32, "people": 16}  # people: 16 keeps the ONNX file under 8 MB
+# L1's weight beside the GAN loss, as each released model was trained (notes/06 sections 5.4 and 5.6)
+DEFAULT_LAMBDA_L1 = {"faces": 10.0, "shoes_bags": 30.0, "people": 30.0}
 
 
 def parse_args(argv=None):
@@ -83,9 +85,10 @@ def parse_args(argv=None):
                    help="share of pairs with colour whose sketch is blank paper (a drawing in colour only)")
     g = p.add_argument_group("optimisation")
     g.add_argument("--l1-only", action="store_true", help="no discriminator: the L1 regression baseline")
-    g.add_argument("--lambda-l1", type=cli.non_negative_float, default=30.0,
-                   help="weight of L1 next to the GAN loss (version 1 used pix2pix's 100; with doodles in training "
-                        "30 halved the held-out distances at equal time, notes/06 section 5.4)")
+    g.add_argument("--lambda-l1", type=cli.non_negative_float, default=None,
+                   help="weight of L1 next to the GAN loss (default: 10 for faces, 30 otherwise). Version 1 used "
+                        "pix2pix's 100; with doodles in training 30 halved the held-out distances at equal time, "
+                        "and 10 did better again on faces (notes/06 sections 5.4 and 5.6)")
     g.add_argument("--l1-pool", type=cli.positive_int, default=1,
                    help="compare output and photo in L1 after averaging KxK blocks: a doodle is warped against its "
                         "photo, and a coarser L1 asks for the right colours and layout, not the photo's exact pixels")
@@ -132,6 +135,8 @@ def parse_args(argv=None):
         args.out = Path(f"runs/sketch2real_{args.dataset}" + ("_l1" if args.l1_only else ""))
     if args.width is None:
         args.width = DEFAULT_WIDTH[args.dataset]
+    if args.lambda_l1 is None:
+        args.lambda_l1 = DEFAULT_LAMBDA_L1[args.dataset]
     if args.l1_only and (args.feature_matching or args.diffaug):
         p.error("--feature-matching and --diffaug act on the discriminator, which --l1-only does not have")
     if args.doodles and args.dataset != "faces":

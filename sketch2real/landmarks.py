@@ -82,6 +82,18 @@ def locate_source(data_dir, shared: Path, subdir: str, error=None) -> Path:
     return path  # a folder of images
 
 
+def cache_target(out: Path | None, default: Path, limit: int | None, force: bool) -> Path | None:
+    """Where a cache-making run writes: --out, else `default` (with a _first<N> suffix for a trial run on N
+    pictures, a name the trainer does not read). None, said on stdout, when that file exists and not `force`."""
+    target = out or default
+    if out is None and limit is not None:
+        target = target.with_name(f"{target.stem}_first{limit}.npz")
+    if target.is_file() and not force:
+        print(f"{target} exists (use --force to run again)")
+        return None
+    return target
+
+
 def find_source(data_dir=None) -> Path:
     """The faces npz or image folder (see locate_source)."""
     return locate_source(data_dir, SHARED_FACES, FACES_SUBDIR)
@@ -277,11 +289,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         source = find_source(args.data_dir)
-        out = args.out or cache_path(source, args.cache_dir)
-        if args.out is None and args.limit is not None:
-            out = out.with_name(f"{out.stem}_first{args.limit}.npz")
-        if out.is_file() and not args.force:
-            print(f"{out} exists (use --force to run again)")
+        out = cache_target(args.out, cache_path(source, args.cache_dir), args.limit, args.force)
+        if out is None:
             return 0
         kind = "folder of images" if source.is_dir() else "npz"
         print(f"finding landmarks in {source} ({kind}); writing {out}")

@@ -52,8 +52,8 @@ from PIL import Image
 
 from ganlab import cli  # the standard library only
 from ganlab.images import DataError, fit_image, image_files, npz_blobs
-from sketch2real.landmarks import (CACHE_DIR, REPO_ROOT, locate_source, pixel_keys, source_fingerprint,
-                                   write_atomic)
+from sketch2real.landmarks import (CACHE_DIR, REPO_ROOT, cache_target, locate_source, pixel_keys,
+                                   source_fingerprint, write_atomic)
 
 PEOPLE_SUBDIR, PEOPLE_FILE = "people_ccp", "people_ccp.npz"  # as sketch2real.data (which imports torch)
 PEOPLE_SIZE = (192, 128)      # (height, width) of the training photos: the unit of the cached coordinates
@@ -262,11 +262,8 @@ def main(argv=None):
                   f"({time.time() - start:.0f} s); wrote {args.out}")
             return 0
         source = find_source(args.data_dir)
-        out = args.out or cache_path(source, args.cache_dir)
-        if args.out is None and args.limit is not None:
-            out = out.with_name(f"{out.stem}_first{args.limit}.npz")
-        if out.is_file() and not args.force:
-            print(f"{out} exists (use --force to run again)")
+        out = cache_target(args.out, cache_path(source, args.cache_dir), args.limit, args.force)
+        if out is None:
             return 0
         kind = "folder of photos" if source.is_dir() else "npz"
         print(f"finding poses in {source} ({kind}); writing {out}")

@@ -45,7 +45,7 @@ from ganlab.metrics import frechet_distance
 from ganlab.plotting import save_grid
 from sketch2real.models import build_generator
 from sketch2real.sketch import gaussian_blur
-from sketch2real.train import load_pairs, test_sketches
+from sketch2real.pairs import load_pairs, test_sketches
 
 RELEASE = Path(__file__).resolve().parent / "release"
 FEATURE_SEED = 2024

@@ -23,8 +23,12 @@ Choices that matter, and why (notes/06_sketch2real.md has the longer story):
   this sketch?". Judging patches instead of the whole picture asks for sharp texture everywhere, while
   the L1 loss takes care of the overall colours. Spectral norm keeps D's answers smooth, which steadies
   the game; it has no batch statistics either.
+* Multi-scale PatchGAN (pix2pixHD, optional): more PatchGANs of the same shape judge the pair shrunk to
+  half size, a quarter... A patch at half size covers twice the picture, so the coarser judges look at
+  layout and shape while the finest keeps asking for texture, without a deeper (slower) single D.
 """
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
@@ -144,6 +148,35 @@ class PatchDiscriminator(nn.Module):
         return x, hidden
 
 
+def half_size(x: torch.Tensor) -> torch.Tensor:
+    """The picture at half size, as pix2pixHD shrinks it for its coarser discriminators (a 3x3 mean with
+    stride 2; border pixels average only what lies inside the picture)."""
+    return F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
+
+
+class MultiScaleDiscriminator(nn.Module):
+    """`scales` PatchGANs of the same shape; the k-th judges the (sketch, photo) pair halved k times.
+    (sketch, photo) -> a list of logits, finest scale first; with `features`, also every scale's hidden
+    activations, one flat list (all scales have the same layers, so its mean is the mean over scales)."""
+
+    def __init__(self, width: int = 64, layers: int = 3, scales: int = 2):
+        super().__init__()
+        self.patchgans = nn.ModuleList(PatchDiscriminator(width, layers) for _ in range(scales))
+
+    def forward(self, sketch, photo, features: bool = False):
+        logits, hidden = [], []
+        for i, patchgan in enumerate(self.patchgans):
+            if i:
+                sketch, photo = half_size(sketch), half_size(photo)
+            if features:
+                logit, h = patchgan(sketch, photo, features=True)
+                hidden += h
+            else:
+                logit = patchgan(sketch, photo)
+            logits.append(logit)
+        return (logits, hidden) if features else logits
+
+
 def generator_config(image_size: int, width: int, max_channels: int, out_width: int, hint_channels: int = 0,
                      image_height: int | None = None) -> dict:
     """The generator's constructor arguments, as a release's JSON keeps them (image_height only when the
@@ -155,12 +188,20 @@ def generator_config(image_size: int, width: int, max_channels: int, out_width: 
     return config
 
 
-def discriminator_config(width: int, layers: int) -> dict:
-    return {"width": width, "layers": layers}
+def discriminator_config(width: int, layers: int, scales: int = 1) -> dict:
+    """The discriminator's constructor arguments (scales only when more than one, so single-scale releases
+    and checkpoints read as before)."""
+    return {"width": width, "layers": layers, **({"scales": scales} if scales > 1 else {})}
 
 
-def build_discriminator(**config) -> PatchDiscriminator:
-    return PatchDiscriminator(**config)
+def build_discriminator(scales: int = 1, **config) -> PatchDiscriminator | MultiScaleDiscriminator:
+    """One PatchGAN, exactly as before multi-scale existed (same weights' names), or several (scales > 1)."""
+    return PatchDiscriminator(**config) if scales == 1 else MultiScaleDiscriminator(scales=scales, **config)
+
+
+def patchgans(d: nn.Module) -> list[PatchDiscriminator]:
+    """A discriminator's PatchGANs, finest scale first (a single PatchGAN is a list of one)."""
+    return list(d.patchgans) if isinstance(d, MultiScaleDiscriminator) else [d]
 
 
 def widen_inputs(state: dict, model: UNetGenerator) -> dict:

@@ -5,24 +5,23 @@
     python -m sketch2real.train --dataset people --minutes 60      # 128x192 people from stick figures and outlines
     python -m sketch2real.train --dataset faces --l1-only          # the baseline: the same U-Net, L1 loss only
     python -m sketch2real.train --dataset faces --resume           # continue after a crash or Ctrl-C
+    python -m sketch2real.train --dataset faces --d-scales 2 --perceptual 1   # options to measure: pix2pixHD's
+                                                                   # multi-scale D, a perceptual L1 (both off by default)
     python -m sketch2real.train --init-from sketch2real/release/faces.safetensors   # a new run that continues
                                                                    # the released model (G and D, fresh optimisers)
 
-Faces have no drawings, so each training photo gets --variants synthetic sketches (sketch2real.sketch:
-random pen, wobble, missing strokes), made once and cached in data/cache/. Shoes and handbags come with
-edge maps, which get the same pen treatment. People get stick figures and outlines drawn from their body
-pose (sketch2real.person; the pose is found once by mediapipe, sketch2real.pose). Each step: D learns to tell (sketch, real photo) from
+The pairs come from sketch2real.pairs: faces get --variants synthetic sketches per photo (edges drawn with a
+random pen, and landmark doodles), shoes and handbags their edge maps in the same pen, people stick figures
+and outlines drawn from their body pose. Each step: D learns to tell (sketch, real photo) from
 (sketch, generated photo), patch by patch; then G learns to fool D while staying close to the real photo
 in L1. With --hints (the default) the generator also gets colour hints sampled from the photo
 (sketch2real.hints), as the page's colour pen gives them. notes/06_sketch2real.md walks through it.
 """
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
@@ -34,11 +33,12 @@ from ganlab.data import DataError, to_unit_range
 from ganlab.device import autocast, pick_device, resolve_precision, seed_everything
 from ganlab.plotting import save_grid
 from ganlab.training import MetricsLog, ema_update, release_sampler, run_cli, run_loop, start_run
-from sketch2real.data import CACHE_DIR, load_faces, load_people, load_shoes_bags
+from sketch2real.data import CACHE_DIR
 from sketch2real.hints import HINT_CHANNELS, hint_preview, sample_hints
+from sketch2real.losses import CLASSIFIER_WEIGHTS, PerceptualL1, hint_colour_l1
 from sketch2real.models import (build_discriminator, build_generator, count_parameters, discriminator_config,
-                                generator_config, widen_inputs)
-from sketch2real.sketch import edges_to_sketch, photo_to_sketch
+                                generator_config, patchgans, widen_inputs)
+from sketch2real.pairs import load_pairs, people_bank, sketch_bank, test_sketches, with_doodles
 
 PROJECT = "sketch2real"
 DATASETS = {"faces": (64, 64), "shoes_bags": (128, 128), "people": (192, 128)}  # (height, width) of the pictures
@@ -78,6 +78,12 @@ def parse_args(argv=None):
     g.add_argument("--d-width", type=cli.positive_int, default=32, help="PatchGAN channels after the first halving")
     g.add_argument("--d-layers", type=cli.positive_int, default=3,
                    help="PatchGAN halvings (3: an 8x8 grid of logits at 64x64)")
+    g.add_argument("--d-scales", type=cli.positive_int, default=1,
+                   help="pix2pixHD's multi-scale discriminator: N PatchGANs of the same shape, the k-th judging the "
+                        "pair at 1/2^k size; D's loss and G's GAN loss are means over the scales. The release keeps "
+                        "the finest in <name>.discriminator.safetensors (what any --init-from loads) and, for N > 1, "
+                        "all N in <name>.multiscale_discriminator.safetensors; --init-from with N > 1 loads as many "
+                        "scales as the release has and starts the others fresh")
     g.add_argument("--hints", action=argparse.BooleanOptionalAction, default=True,
                    help="colour-hint inputs (the page's colour pen), sampled from the photo in training")
     g.add_argument("--hint-none", type=cli.float_in(0, 1), default=0.4, help="share of training pairs given no colour hint")
@@ -95,14 +101,24 @@ def parse_args(argv=None):
     g.add_argument("--feature-matching", type=cli.non_negative_float, default=0.0,
                    help="weight of pix2pixHD's feature matching: L1 between D's hidden activations for the real and "
                         "the generated photo of the same sketch (0: off)")
+    g.add_argument("--perceptual", type=cli.non_negative_float, default=0.0,
+                   help="weight of a perceptual L1 between the generated and the real photo, on the early features "
+                        "of the project's frozen CIFAR-10 classifier (sketch2real.losses: both shrunk to 32 pixels "
+                        "on the shorter side; needs cifar10_gan/weights/classifier.safetensors) (0: off)")
     g.add_argument("--diffaug", action="store_true",
                    help="DiffAugment: D sees real and generated pairs shifted, cut out and recoloured alike "
                         "(ganlab.augment), so it memorises the training photos less")
+    g.add_argument("--hint-colour", type=cli.non_negative_float, default=0.0,
+                   help="weight of an L1 between the output's local colour (3x3 mean) and the colour asked for, "
+                        "inside the hinted regions: the photo's texture there is not what the pen asked for (0: off)")
     g.add_argument("--steps", type=cli.positive_int, default=20000)
     g.add_argument("--minutes", type=cli.positive_float, default=None, help="also stop after this much training time")
     g.add_argument("--batch-size", type=cli.positive_int, default=32)
     g.add_argument("--lr-g", type=cli.positive_float, default=2e-4)
     g.add_argument("--lr-d", type=cli.positive_float, default=2e-4)
+    g.add_argument("--lr-decay-from", type=cli.non_negative_int, default=None,
+                   help="from this step on, lower both learning rates linearly to zero at --steps (pix2pix's "
+                        "schedule; a finishing phase that settles the last speckles). Default: constant")
     g.add_argument("--beta1", type=cli.float_in(0, 1, high_open=True), default=0.5)
     g.add_argument("--ema", type=cli.float_in(0, 1, high_open=True), default=0.999,
                    help="decay of the generator's weight average (0: off)")
@@ -137,116 +153,43 @@ def parse_args(argv=None):
         args.width = DEFAULT_WIDTH[args.dataset]
     if args.lambda_l1 is None:
         args.lambda_l1 = DEFAULT_LAMBDA_L1[args.dataset]
-    if args.l1_only and (args.feature_matching or args.diffaug):
-        p.error("--feature-matching and --diffaug act on the discriminator, which --l1-only does not have")
+    if args.l1_only and (args.feature_matching or args.diffaug or args.d_scales > 1):
+        p.error("--feature-matching, --diffaug and --d-scales act on the discriminator, which --l1-only does not have")
+    if args.perceptual and not CLASSIFIER_WEIGHTS.is_file():
+        p.error(f"--perceptual needs the CIFAR-10 classifier's weights {CLASSIFIER_WEIGHTS}, which are missing "
+                "(train them with python -m cifar10_gan.classifier)")
+    if args.lr_decay_from is not None and args.lr_decay_from >= args.steps:
+        p.error(f"--lr-decay-from {args.lr_decay_from} must come before --steps {args.steps}")
+    if args.hint_colour and not args.hints:
+        p.error("--hint-colour needs the colour-hint inputs (--hints)")
     if args.doodles and args.dataset != "faces":
         p.error("--doodles is for faces (landmark doodles); people get their drawings from their pose")
     return args
 
 
 def discriminator_path(release: Path) -> Path:
-    """Where a release keeps its discriminator, for runs that continue it: <name>.discriminator.safetensors."""
+    """Where a release keeps its discriminator (with --d-scales > 1: the finest PatchGAN), for runs that continue
+    it: <name>.discriminator.safetensors."""
     return Path(release).with_suffix(".discriminator.safetensors")
 
 
-# ---- data ---------------------------------------------------------------------------------------------
-
-def make_sketches(dataset: str, photos: torch.Tensor, edges: torch.Tensor | None, generator, augment=True,
-                  chunk: int = 256, desc: str | None = None) -> torch.Tensor:
-    """One synthetic sketch per photo as uint8 [N, 1, S, S] (255 = paper): from the photo (faces) or from its
-    edge map (shoes/bags)."""
-    from tqdm import tqdm
-    out = torch.empty(photos.shape[0], 1, *photos.shape[-2:], dtype=torch.uint8)
-    for start in tqdm(range(0, photos.shape[0], chunk), desc=desc, leave=False, disable=desc is None):
-        end = start + chunk
-        if edges is None:
-            s = photo_to_sketch(photos[start:end], generator, augment)
-        else:
-            s = edges_to_sketch(edges[start:end], generator, augment)
-        out[start:end] = (s * 255).round().to(torch.uint8)
-    return out
-
-
-def sketch_bank(dataset: str, photos: torch.Tensor, edges, variants: int, seed: int,
-                cache_dir: Path = CACHE_DIR) -> torch.Tensor:
-    """`variants` augmented sketches of every photo, uint8 [V, N, 1, S, S], cached on disk by content
-    (cache_dir None: made every time)."""
-    generator = torch.Generator().manual_seed(seed)
-    make = lambda: torch.stack([make_sketches(dataset, photos, edges, generator, desc=f"sketches {v + 1}/{variants}")
-                                for v in range(variants)])
-    if cache_dir is None:
-        return make()
-    key = hashlib.sha1(photos.numpy().tobytes())
-    if edges is not None:
-        key.update(edges.numpy().tobytes())
-    path = Path(cache_dir) / f"sketches_{dataset}_{photos.shape[0]}x{variants}_s{seed}_{key.hexdigest()[:12]}.npy"
-    if path.is_file():
-        try:
-            bank = np.load(path, mmap_mode=None)
-            if bank.shape == (variants, *photos.shape[:1], 1, *photos.shape[-2:]):
-                return torch.from_numpy(bank)
-        except (OSError, ValueError):
-            pass  # a damaged cache is simply made again
-    bank = make()
-    ckpt.atomic_write(path, lambda f: np.save(f, bank.numpy()))
-    return bank
-
-
-def with_doodles(sketches: torch.Tensor, photos: torch.Tensor, args) -> torch.Tensor:
-    """The faces' sketch bank with a share of its entries swapped for landmark doodles of the same photo
-    (args.doodles; None: half, when the landmark cache exists). Photos without landmarks keep their edge
-    sketches. A missing cache is an error only when doodles were asked for by name."""
-    from sketch2real.doodle import LandmarksMissing, doodle_bank, mix_doodles
-    share = 0.5 if args.doodles is None else args.doodles
-    if share == 0:
-        return sketches
-    try:
-        doodles, found = doodle_bank(photos, sketches.shape[0], args.seed, args.cache_dir, data_dir=args.data_dir)
-    except LandmarksMissing as e:
-        if args.doodles is not None:
-            raise
-        print(f"note: training on edge sketches only. {e}", file=sys.stderr)
-        return sketches
-    return mix_doodles(sketches, doodles, found, share, torch.Generator().manual_seed(args.seed))
-
-
-def load_pairs(dataset: str, split: str, data_dir=None, kind: str = "all", cache_dir=CACHE_DIR):
-    """(photos uint8 [N, 3, H, W], extra): extra is None for faces, the edge maps uint8 [N, 1, S, S] for
-    shoes/bags, the label maps uint8 [N, H, W] (255: none) for people."""
-    if dataset == "faces":
-        return load_faces(split, data_dir, cache_dir=cache_dir), None
-    if dataset == "people":
-        return load_people(split, data_dir, cache_dir=cache_dir)
-    edges, photos = load_shoes_bags(split, data_dir, kind=kind, cache_dir=cache_dir)
-    return photos, edges
-
-
-def test_sketches(dataset: str, photos, edges, data_dir=None, cache_dir=CACHE_DIR) -> torch.Tensor:
-    """The held-out sketches every evaluation uses: one plain (augment=False) drawing per photo, so numbers
-    compare across runs and models (people: a clean stick figure at the photo's pose). Float [-1, 1]."""
-    if dataset == "people":
-        from sketch2real.person import load_pose, test_drawings
-        pose = load_pose(photos, cache_dir=cache_dir, data_dir=data_dir)
-        return test_drawings(photos, edges, pose)[0]
-    return to_unit_range(make_sketches(dataset, photos, edges, torch.Generator().manual_seed(0), augment=False))
-
-
-def people_bank(photos, labels, args) -> tuple[torch.Tensor, torch.Tensor]:
-    """People's training drawings (stick figures, outlines, mixes: sketch2real.person) and the photos that
-    have them: a photo where mediapipe found no person and that has no label map gets no drawing and is
-    left out, with a count."""
-    from sketch2real.person import person_bank
-    bank, found = person_bank(photos, labels, args.variants, args.seed, args.cache_dir, data_dir=args.data_dir)
-    found = torch.as_tensor(np.asarray(found), dtype=torch.bool)
-    if not found.all():
-        print(f"people: {int((~found).sum())} of {len(found)} training photos have no pose and no outline; "
-              "left out", file=sys.stderr)
-    if not found.any():
-        raise DataError("no training photo has a drawing (no pose found and no label map in any)")
-    return bank[:, found], photos[found]
+def multiscale_discriminator_path(release: Path) -> Path:
+    """Where a release trained with --d-scales > 1 keeps all its PatchGANs: <name>.multiscale_discriminator.safetensors."""
+    return Path(release).with_suffix(".multiscale_discriminator.safetensors")
 
 
 # ---- training -----------------------------------------------------------------------------------------
+
+def per_scale(logits) -> list[torch.Tensor]:
+    """D's logits as a list, one tensor per scale (a single PatchGAN answers with one tensor)."""
+    return [logits] if torch.is_tensor(logits) else list(logits)
+
+
+def scale_mean(losses) -> torch.Tensor:
+    """The mean over D's scales of a figure (with one scale: the figure itself, exactly)."""
+    losses = list(losses)
+    return sum(losses) / len(losses)
+
 
 class Trainer:
     def __init__(self, args):
@@ -278,7 +221,7 @@ class Trainer:
                                            args.data_dir, args.cache_dir).to(self.device)
         self.model_cfg = generator_config(width, args.width, args.max_channels, args.out_width,
                                           HINT_CHANNELS if args.hints else 0, image_height=height)
-        self.d_cfg = discriminator_config(args.d_width, args.d_layers)
+        self.d_cfg = discriminator_config(args.d_width, args.d_layers, args.d_scales)
         self.G = build_generator(**self.model_cfg)
         self.D = None if args.l1_only else build_discriminator(**self.d_cfg)
         self.prior_seconds = 0.0  # training time of the release this run continues (--init-from)
@@ -288,6 +231,8 @@ class Trainer:
         self.G.to(self.device)
         if self.D is not None:
             self.D.to(self.device)
+        # frozen and not saved: no optimiser sees it, and every run loads the same file
+        self.perceptual = PerceptualL1().to(self.device) if args.perceptual else None
         if args.channels_last:
             for m in (self.G, self.D):
                 if m is not None:
@@ -303,17 +248,28 @@ class Trainer:
     def init_from(self, release: Path, fresh_d: bool) -> None:
         """Copy a release's generator (widened with zero weights when it had no hint inputs) and, unless
         `fresh_d`, its discriminator; the release's training time counts towards this run's total."""
-        from safetensors.torch import load_file
         old_g, meta = ckpt.load_release(release, build_generator)
         self.G.load_state_dict(widen_inputs(old_g.state_dict(), self.G) if old_g.hint_channels != self.G.hint_channels
                                else old_g.state_dict())
         trained = meta.get("trained", {})
         self.prior_seconds = float(trained.get("total_train_seconds", trained.get("train_seconds", 0.0)))
         if self.D is not None and not fresh_d:
-            old_d, _ = ckpt.load_release(discriminator_path(release), build_discriminator)
-            self.D.load_state_dict(old_d.state_dict())
+            self.load_released_discriminator(release)
         print(f"initialised from {release} ({self.prior_seconds / 60:.0f} min of training so far)"
               + (", new discriminator" if fresh_d and self.D is not None else ""), file=sys.stderr)
+
+    def load_released_discriminator(self, release: Path) -> None:
+        """Copy a release's PatchGANs into D, finest scale first: all of them from its multi-scale file when it
+        has one and this run has several scales, else its single (finest) one. Scales it lacks start fresh."""
+        multiscale = multiscale_discriminator_path(release)
+        path = multiscale if self.args.d_scales > 1 and multiscale.is_file() else discriminator_path(release)
+        old_d, _ = ckpt.load_release(path, build_discriminator)
+        old, new = patchgans(old_d), patchgans(self.D)
+        for released, ours in zip(old, new):
+            ours.load_state_dict(released.state_dict())
+        if len(new) > len(old):
+            print(f"note: {path} holds {len(old)} discriminator scale(s); the other {len(new) - len(old)} of "
+                  f"--d-scales {len(new)} start fresh", file=sys.stderr)
 
     @property
     def steps_per_epoch(self) -> float:
@@ -338,27 +294,51 @@ class Trainer:
         return (to_unit_range(distributed.rows(sketch)).to(self.device, non_blocking=True),
                 to_unit_range(distributed.rows(photo)).to(self.device, non_blocking=True), hints)
 
+    def learning_rate_scale(self) -> float:
+        """1 until --lr-decay-from, then a straight line down to 0 at --steps. It depends on the step alone,
+        so a resumed run follows the same schedule."""
+        start = self.args.lr_decay_from
+        if start is None or self.step < start:
+            return 1.0
+        return max(0.0, (self.args.steps - self.step) / (self.args.steps - start))
+
     def train_step(self) -> dict:
+        if self.args.lr_decay_from is not None:
+            scale = self.learning_rate_scale()
+            for opt, lr in ((self.opt_g, self.args.lr_g), (self.opt_d, self.args.lr_d)):
+                for group in [] if opt is None else opt.param_groups:
+                    group["lr"] = lr * scale
         sketch, photo, hints = self.next_batch()
         with autocast(self.device, self.precision):
             fake = self.G_fwd(sketch, hints)
         stats = {}
         augment = self.augment  # with --diffaug: what D sees of each (sketch, photo) pair is altered
         if self.D is not None:
-            # D: (sketch, real photo) -> 1 and (sketch, generated photo) -> 0, for every patch
+            # D: (sketch, real photo) -> 1 and (sketch, generated photo) -> 0, for every patch at every scale.
+            # The coarser scales shrink what D is given, so each sees the same augmentation.
             (sketch_r, real), (sketch_f, fake_d) = augment(sketch, photo), augment(sketch, fake.detach())
             with autocast(self.device, self.precision):
-                logits = self.D_fwd(torch.cat([sketch_r, sketch_f]), torch.cat([real, fake_d])).float()
-            logit_real, logit_fake = logits.chunk(2)
-            loss_d = F.softplus(-logit_real).mean() + F.softplus(logit_fake).mean()
+                logits = per_scale(self.D_fwd(torch.cat([sketch_r, sketch_f]), torch.cat([real, fake_d])))
+            real_fake = [logit.float().chunk(2) for logit in logits]  # per scale: (real's, generated's)
+            loss_d = scale_mean(F.softplus(-real).mean() + F.softplus(gen).mean() for real, gen in real_fake)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()
-            stats.update(loss_d=loss_d.detach(), d_real=torch.sigmoid(logit_real).mean().detach(),
-                         d_fake=torch.sigmoid(logit_fake).mean().detach())
+            stats.update(loss_d=loss_d.detach(),
+                         d_real=scale_mean(torch.sigmoid(real).mean() for real, _ in real_fake).detach(),
+                         d_fake=scale_mean(torch.sigmoid(gen).mean() for _, gen in real_fake).detach())
         pool = lambda x: F.avg_pool2d(x, self.args.l1_pool) if self.args.l1_pool > 1 else x  # noqa: E731
         l1 = (pool(fake.float()) - pool(photo)).abs().mean()
         loss_g = self.args.lambda_l1 * l1
+        if self.args.hint_colour and hints is not None:
+            loss_hint = hint_colour_l1(fake.float(), hints)
+            loss_g = loss_g + self.args.hint_colour * loss_hint
+            stats["hint_l1"] = loss_hint.detach()
+        if self.perceptual is not None:
+            with autocast(self.device, self.precision):
+                loss_perc = self.perceptual(fake, photo)
+            loss_g = loss_g + self.args.perceptual * loss_perc
+            stats["loss_perc"] = loss_perc.detach()
         if self.D is not None:
             self.D.requires_grad_(False)  # G's step flows through D but must not change it
             if self.args.feature_matching:
@@ -375,7 +355,7 @@ class Trainer:
             else:
                 with autocast(self.device, self.precision):
                     logit = self.D_fwd(*augment(sketch, fake))
-            loss_gan = F.softplus(-logit.float()).mean()
+            loss_gan = scale_mean(F.softplus(-scale.float()).mean() for scale in per_scale(logit))
             loss_g = loss_g + loss_gan
             stats["loss_gan"] = loss_gan.detach()
         self.opt_g.zero_grad(set_to_none=True)
@@ -401,8 +381,12 @@ class Trainer:
     @property
     def model_settings(self) -> dict:
         """What a checkpoint must match to be resumed: the generator's config and the game's shape."""
-        return {**self.model_cfg, "l1_only": self.args.l1_only, "d_width": self.args.d_width,
-                "d_layers": self.args.d_layers}
+        settings = {**self.model_cfg, "l1_only": self.args.l1_only, "d_width": self.args.d_width,
+                    "d_layers": self.args.d_layers}
+        # newer settings only when on, so that checkpoints written before they existed still resume
+        optional = {"d_scales": (self.args.d_scales, 1), "perceptual": (self.args.perceptual, 0.0)}
+        settings.update({k: value for k, (value, off) in optional.items() if value != off})
+        return settings
 
     @property
     def sampler(self):
@@ -491,7 +475,7 @@ def train(args) -> dict:
     trainer, log = start_run(args, PROJECT, Trainer)
     print(f"{args.dataset}: {trainer.photos.shape[0]} training pairs x {args.variants} sketches, generator "
           f"{count_parameters(trainer.G) / 1e6:.2f} M parameters" + ("" if trainer.D is None else
-          f", discriminator {count_parameters(trainer.D) / 1e6:.2f} M"), file=sys.stderr)
+          f", discriminator {count_parameters(trainer.D) / 1e6:.2f} M ({args.d_scales} scale(s))"), file=sys.stderr)
 
     def evaluate():
         l1 = trainer.held_out_l1()
@@ -511,11 +495,20 @@ def train(args) -> dict:
     release_sampler(trainer, trainer.model_cfg, out / "generator.safetensors",
                     extra={"trained": summary, "dataset": args.dataset, "kind": args.kind})
     if trainer.D is not None:  # kept so that a later run can continue this one (--init-from)
-        d = trainer.D.cpu().to(memory_format=torch.contiguous_format)
-        ckpt.save_release(d, trainer.d_cfg, discriminator_path(out / "generator.safetensors"),
-                          extra={"generator": "generator.safetensors", "trained": summary})
+        release_discriminator(trainer, out / "generator.safetensors", summary)
     print(json.dumps(summary))
     return summary
+
+
+def release_discriminator(trainer, release: Path, summary: dict) -> None:
+    """D beside the released generator: its finest PatchGAN as <name>.discriminator.safetensors, which any
+    later --init-from loads, and with --d-scales > 1 all of them as <name>.multiscale_discriminator.safetensors."""
+    d = trainer.D.cpu().to(memory_format=torch.contiguous_format)
+    extra = {"generator": release.name, "trained": summary}
+    finest = discriminator_config(trainer.args.d_width, trainer.args.d_layers)
+    ckpt.save_release(patchgans(d)[0], finest, discriminator_path(release), extra=extra)
+    if trainer.args.d_scales > 1:
+        ckpt.save_release(d, trainer.d_cfg, multiscale_discriminator_path(release), extra=extra)
 
 
 def main(argv=None):

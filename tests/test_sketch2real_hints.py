@@ -5,11 +5,12 @@ import json
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from ganlab.checkpoint import load_release, save_release
 from sketch2real.export import canvas_to_hints, export
 from sketch2real.hints import hint_colour, hint_preview, sample_hints
-from sketch2real.models import UNetGenerator, build_discriminator, build_generator, widen_inputs
+from sketch2real.models import UNetGenerator, build_discriminator, build_generator, patchgans, widen_inputs
 from test_sketch2real_model import SMALL, one_thread, run_train, tiny_faces  # noqa: F401  (fixtures)
 
 TINY = {"image_size": 64, "width": 8, "max_channels": 16, "out_width": 8}
@@ -56,6 +57,34 @@ def test_hints_none_sometimes_jitter_and_seeding():
     spread = colour[where.expand_as(colour)].std()
     assert 0.02 < spread < 0.15, "the jitter moves colours a little, as a person's choice of swatch would"
     assert torch.equal(sample_hints(photos[:4], torch.Generator(), p_none=1.0), torch.zeros(4, 4, 64, 64))
+
+
+def test_hint_colour_loss_measures_the_local_colour_where_hints_are():
+    from sketch2real.losses import hint_colour_l1
+    colours = [[250, 220, 40], [30, 60, 200]]
+    hints = sample_hints(flat_photos(colours), torch.Generator().manual_seed(2), p_none=0.0, jitter=0.0)
+    asked = flat_photos(colours).float() / 127.5 - 1
+    assert hint_colour_l1(asked, hints).item() < 1e-5, "the asked-for colour itself costs nothing"
+    _, where = hint_colour(hints)
+    off = asked + 0.2 * where  # 0.2 off inside the hinted pixels, right elsewhere
+    inner = where & (F.max_pool2d(~where * 1.0, 3, 1, 1) == 0)  # hinted pixels whose 3x3 block is all hinted
+    assert inner.any()
+    loss = hint_colour_l1(off, hints).item()
+    assert 0.2 * inner.float().sum() / where.float().sum() <= loss <= 0.2 + 1e-5
+    outside = asked + 0.5 * (~where)  # wrong only where nothing was asked
+    assert hint_colour_l1(outside, hints).item() < hint_colour_l1(off, hints).item()
+    no_hints = torch.zeros_like(hints)
+    assert hint_colour_l1(off, no_hints).item() == 0.0
+
+
+def test_learning_rate_decays_linearly_to_zero_at_the_last_step():
+    from types import SimpleNamespace
+
+    from sketch2real.train import Trainer
+    scale = lambda step, start: Trainer.learning_rate_scale(  # noqa: E731
+        SimpleNamespace(step=step, args=SimpleNamespace(steps=100, lr_decay_from=start)))
+    assert [scale(s, None) for s in (0, 99)] == [1.0, 1.0]
+    assert [scale(s, 60) for s in (0, 59, 60, 80, 100)] == [1.0, 1.0, 1.0, 0.5, 0.0]
 
 
 # ---- the page's colour layer, in Python ---------------------------------------------------------------
@@ -153,15 +182,44 @@ def test_init_from_continues_generator_discriminator_and_training_time(tiny_face
         torch.testing.assert_close(a, b, msg=f"generator weight {name} was not carried over")
     d0, _ = load_release(release.with_suffix(".discriminator.safetensors"), build_discriminator)
     d1, _ = load_release(second / "generator.discriminator.safetensors", build_discriminator)
-    for (name, a), b in zip(d0.state_dict().items(), d1.state_dict().values()):
-        if not name.endswith(("._u", "._v")):  # spectral norm's power-iteration vectors move on every pass
-            torch.testing.assert_close(a, b, msg=f"discriminator weight {name} was not carried over")
+    assert_same_discriminator(d0, d1)
     # resuming the continuation (no --init-from on that command line) still says what it continues
     run_train(*common, *frozen(), "--out", str(second), "--steps", "3", "--resume")
     resumed = json.loads((second / "generator.json").read_text())["trained"]
     assert resumed["init_from"] == str(release) and resumed["step"] == 3
     assert resumed["total_train_seconds"] == pytest.approx(before["total_train_seconds"] + resumed["train_seconds"],
                                                            abs=0.2)
+
+
+def assert_same_discriminator(a, b):
+    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        if not name.endswith(("._u", "._v")):  # spectral norm's power-iteration vectors move on every pass
+            torch.testing.assert_close(x, y, msg=f"discriminator weight {name} was not carried over")
+
+
+def test_init_from_a_single_scale_release_with_two_scales(tiny_faces, tmp_path):
+    """--d-scales 2 continuing a single-PatchGAN release: the release's D is the finest scale, the coarser one
+    starts fresh. Its own release keeps the finest alone and both together: runs of either kind continue it."""
+    release = tmp_path / "single.safetensors"
+    save_release(random_net(**TINY, hint_channels=4), {**TINY, "hint_channels": 4}, release)
+    d_config = {"width": 8, "layers": 3}  # SMALL's
+    save_release(build_discriminator(**d_config), d_config, release.with_suffix(".discriminator.safetensors"))
+    common = ["--data-dir", str(tiny_faces), "--cache-dir", str(tmp_path / "cache"), "--steps", "2"]
+    proc = run_train(*common, *frozen("--d-scales", "2"), "--out", str(tmp_path / "two"), "--init-from", str(release))
+    assert "holds 1 discriminator scale(s); the other 1 of --d-scales 2 start fresh" in proc.stderr
+    released, _ = load_release(release.with_suffix(".discriminator.safetensors"), build_discriminator)
+    two = tmp_path / "two" / "generator.safetensors"
+    finest, _ = load_release(two.with_suffix(".discriminator.safetensors"), build_discriminator)
+    both, meta = load_release(two.with_suffix(".multiscale_discriminator.safetensors"), build_discriminator)
+    assert meta["config"]["scales"] == 2 and len(patchgans(both)) == 2
+    assert_same_discriminator(released, finest)
+    assert_same_discriminator(released, patchgans(both)[0])
+    run_train(*common, *frozen(), "--out", str(tmp_path / "one_again"), "--init-from", str(two))
+    proc = run_train(*common, *frozen("--d-scales", "2"), "--out", str(tmp_path / "two_again"), "--init-from", str(two))
+    assert "start fresh" not in proc.stderr
+    again, _ = load_release(tmp_path / "two_again" / "generator.multiscale_discriminator.safetensors",
+                            build_discriminator)
+    assert_same_discriminator(both, again)
 
 
 def test_init_from_an_old_release_widens_it_and_needs_a_discriminator(tiny_faces, tmp_path):
@@ -185,6 +243,8 @@ def test_init_from_an_old_release_widens_it_and_needs_a_discriminator(tiny_faces
     (["--init-from", "/nonexistent/g.safetensors"], "/nonexistent/g.safetensors"),
     (["--init-from", "sketch2real/release/faces.safetensors", "--resume"], "give one of them"),
     (["--hint-none", "1.5"], "--hint-none"),
+    (["--no-hints", "--hint-colour", "5"], "--hint-colour needs"),
+    (["--steps", "10", "--lr-decay-from", "10"], "must come before --steps"),
 ])
 def test_init_from_and_hint_flags_are_checked(tmp_path, args, message):
     proc = run_train("--out", str(tmp_path / "x"), "--cache-dir", str(tmp_path / "cache"), *args, check=False)

@@ -15,7 +15,8 @@ from ganlab.checkpoint import CheckpointError, latest_checkpoint, list_checkpoin
 from ganlab.data import SHARED_DATA
 from ganlab.training import MetricsLog
 from sketch2real.export import canvas_to_sketch, export
-from sketch2real.models import PatchDiscriminator, UNetGenerator, build_generator, count_parameters
+from sketch2real.models import (MultiScaleDiscriminator, PatchDiscriminator, UNetGenerator, build_discriminator,
+                                build_generator, count_parameters, discriminator_config, half_size, patchgans)
 from test_sketch2real_data import encode, face_image, pack
 
 REPO = Path(__file__).resolve().parent.parent
@@ -88,6 +89,25 @@ def test_patch_discriminator_judges_patches_of_pairs():
     sketch = torch.zeros(1, 1, 64, 64)
     delta = (d(sketch, changed) - d(sketch, photo)).abs()[0, 0]
     assert delta[0, 0] == 0 and delta[-1, -1] > 0
+
+
+def test_multiscale_discriminator_judges_the_pair_at_half_size_too():
+    d = build_discriminator(**discriminator_config(8, 3, scales=2)).eval()
+    assert isinstance(d, MultiScaleDiscriminator) and len(patchgans(d)) == 2
+    seen = []
+    patchgans(d)[1].register_forward_pre_hook(lambda module, inputs: seen.append([x.shape for x in inputs]))
+    sketch, photo = torch.rand(3, 1, 64, 64) * 2 - 1, torch.rand(3, 3, 64, 64) * 2 - 1
+    logits = d(sketch, photo)
+    assert [tuple(x.shape) for x in logits] == [(3, 1, 8, 8), (3, 1, 4, 4)]
+    assert seen == [[(3, 1, 32, 32), (3, 3, 32, 32)]], "the second PatchGAN should see the pair at half size"
+    torch.testing.assert_close(logits[1], patchgans(d)[1](half_size(sketch), half_size(photo)))
+    again, hidden = d(sketch, photo, features=True)  # feature matching: both scales' activations, finest first
+    assert len(hidden) == 8 and hidden[0].shape[-1] == 32 and hidden[4].shape[-1] == 16
+    torch.testing.assert_close(again[0], logits[0])
+    # one scale stays the plain PatchGAN, with the weights' names that older checkpoints and releases have
+    single = build_discriminator(**discriminator_config(8, 3))
+    assert type(single) is PatchDiscriminator and patchgans(single) == [single]
+    assert "scales" not in discriminator_config(8, 3)
 
 
 # ---- the page's preprocessing, in Python ---------------------------------------------------------------
@@ -176,9 +196,10 @@ def test_l1_only_baseline_has_no_discriminator(tiny_faces, tmp_path):
     assert all("loss_d" not in r for r in MetricsLog.read(out / "metrics.jsonl"))
 
 
-def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_faces, tmp_path):
+@pytest.mark.parametrize("extra", [[], ["--d-scales", "2", "--perceptual", "0.5"]], ids=["plain", "multiscale"])
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_faces, tmp_path, extra):
     common = ["--data-dir", str(tiny_faces), "--cache-dir", str(tmp_path / "cache"), *SMALL, "--steps", "30",
-              "--log-every", "1", "--ckpt-every", "10", "--eval-every", "0"]
+              "--log-every", "1", "--ckpt-every", "10", "--eval-every", "0", *extra]
     straight = tmp_path / "straight"
     run_train("--out", str(straight), *common)
     crashed = tmp_path / "crashed"
@@ -198,6 +219,15 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_faces, tmp_path)
     assert sorted(a) == sorted(b) == list(range(1, 31))
     for step in a:
         assert a[step] == pytest.approx(b[step], rel=1e-5, abs=1e-6), f"step {step} differs after resuming"
+    if extra:  # both scales' weights and optimiser state are in the checkpoint; the classifier is not
+        state = load_checkpoint(latest_checkpoint(crashed), "sketch2real")
+        # in the settings a resume must match (ganlab.checkpoint.check_same_model refuses other values)
+        assert state["model_config"]["d_scales"] == 2 and state["model_config"]["perceptual"] == 0.5
+        assert any(k.startswith("patchgans.1.") for k in state["D"])
+        d_parameters = [k for k in state["D"] if not k.endswith(("._u", "._v"))]  # spectral norm's vectors: buffers
+        assert len(state["opt_d"]["state"]) == len(d_parameters), "D's optimiser should hold both scales"
+        assert not any("stages" in k for k in [*state["G"], *state["D"]])
+        assert all("loss_perc" in r for r in MetricsLog.read(crashed / "metrics.jsonl") if "loss_d" in r)
 
 
 def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_faces, tmp_path):
@@ -224,6 +254,9 @@ def test_resume_with_another_model_is_refused(tiny_faces, tmp_path):
     (["--data-dir", "/nonexistent/faces"], "/nonexistent/faces"),
     (["--batch-size", "0"], "argument --batch-size: must be positive"),
     (["--resume"], "holds no checkpoint"),
+    (["--l1-only", "--d-scales", "2"], "--d-scales act on the discriminator, which --l1-only does not have"),
+    (["--d-scales", "0"], "argument --d-scales: must be positive"),
+    (["--perceptual", "-1"], "argument --perceptual"),
 ])
 def test_bad_command_lines_get_clear_errors(tmp_path, args, message):
     proc = run_train("--out", str(tmp_path / "x"), "--cache-dir", str(tmp_path / "cache"), *args, check=False)

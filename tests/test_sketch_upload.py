@@ -439,7 +439,7 @@ def test_degraded_sketches_give_the_clean_sketches_pictures():
     from ganlab.data import DataError
     from sketch2real.data import load_faces
     from sketch2real.models import build_generator
-    from sketch2real.train import test_sketches
+    from sketch2real.pairs import test_sketches
 
     try:
         photos = load_faces("test")[:12]

@@ -20,13 +20,15 @@ CLASSIFIER_SIZE = 32  # the classifier's training pictures were 32x32 (CIFAR-10)
 
 
 def hint_colour_l1(fake: torch.Tensor, hints: torch.Tensor) -> torch.Tensor:
-    """Mean L1 between the generated picture's local colour (3x3 mean) and the asked-for colour, over the
-    pixels a hint mostly covers (0 for a batch without hints). The local mean leaves the model its texture;
-    the colour error the evaluation reports is measured on the same pixels."""
+    """L1 between the generated picture's local colour (3x3 mean) and the asked-for colour, over the pixels a
+    hint mostly covers: the mean per picture, then over the batch (a picture without hints adds 0). Per
+    picture, so that a batch split across processes (torchrun) gives the same loss as the whole batch. The
+    local mean leaves the model its texture; the evaluation's colour error is measured on the same pixels."""
     colour, where = hint_colour(hints)
     local = F.avg_pool2d(fake, 3, stride=1, padding=1, count_include_pad=False)
     weight = where.to(fake.dtype)
-    return ((local - colour).abs() * weight).sum() / (3 * weight.sum()).clamp_min(1.0)
+    per_picture = ((local - colour).abs() * weight).sum(dim=(1, 2, 3)) / (3 * weight.sum(dim=(1, 2, 3))).clamp_min(1.0)
+    return per_picture.mean()
 
 
 def to_classifier_size(x: torch.Tensor) -> torch.Tensor:

@@ -277,6 +277,9 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
             entry["colour_error_no_hints"] = colour_error(out, hints)  # the same regions, no colour given
             entry["fd_with_colour"] = frechet_distance(feats(coloured), ref)
         results["models"][_name(path)] = entry
+    if any("colour_error" in m for m in results["models"].values()):
+        # the photos' own texture is not the flat colour asked for: what an exact copy of the photo scores
+        results["colour_error_real_photos"] = colour_error(photos, held_out_hints(test_photos_u8))
     if ref_points is not None:
         add_pose_fidelity(results, photos, outputs, ref_points)
     if grids is not None:
@@ -360,6 +363,9 @@ def print_table(results: dict) -> None:
           f"{results['reference_photos']} training photos, features: {results['feature_network']}")
     for name, value in results["sanity"].items():
         print(f"  {name:56s} {value:.3f}" if name.startswith("PCK") else f"  {name:44s} FD {value:8.2f}")
+    if "colour_error_real_photos" in results:
+        print(f"  colour error of the held-out photos themselves (CIEDE2000, median) "
+              f"{results['colour_error_real_photos']:.1f}")
     for name, m in results["models"].items():
         extra = f"   cartoon doodles FD {m['fd_cartoons']:8.2f}" if "fd_cartoons" in m else ""
         extra += f"   landmark doodles FD {m['fd_doodles']:8.2f}" if "fd_doodles" in m else ""

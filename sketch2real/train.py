@@ -45,6 +45,8 @@ DATASETS = {"faces": (64, 64), "shoes_bags": (128, 128), "people": (192, 128)}  
 DEFAULT_WIDTH = {"faces": 32, "shoes_bags": 32, "people": 16}  # people: 16 keeps the ONNX file under 8 MB
 # L1's weight beside the GAN loss, as each released model was trained (notes/06 sections 5.4 and 5.6)
 DEFAULT_LAMBDA_L1 = {"faces": 10.0, "shoes_bags": 30.0, "people": 30.0}
+# the colour-follow loss (--hint-colour), as the faces model's last stage was trained (notes/06 section 5.7)
+DEFAULT_HINT_COLOUR = {"faces": 1.0, "shoes_bags": 0.0, "people": 0.0}
 
 
 def parse_args(argv=None):
@@ -108,9 +110,10 @@ def parse_args(argv=None):
     g.add_argument("--diffaug", action="store_true",
                    help="DiffAugment: D sees real and generated pairs shifted, cut out and recoloured alike "
                         "(ganlab.augment), so it memorises the training photos less")
-    g.add_argument("--hint-colour", type=cli.non_negative_float, default=0.0,
+    g.add_argument("--hint-colour", type=cli.non_negative_float, default=None,
                    help="weight of an L1 between the output's local colour (3x3 mean) and the colour asked for, "
-                        "inside the hinted regions: the photo's texture there is not what the pen asked for (0: off)")
+                        "inside the hinted regions: the photo's own texture there is not what the pen asked for "
+                        "(default: 1 for faces with --hints, else 0: off)")
     g.add_argument("--steps", type=cli.positive_int, default=20000)
     g.add_argument("--minutes", type=cli.positive_float, default=None, help="also stop after this much training time")
     g.add_argument("--batch-size", type=cli.positive_int, default=32)
@@ -160,6 +163,8 @@ def parse_args(argv=None):
                 "(train them with python -m cifar10_gan.classifier)")
     if args.lr_decay_from is not None and args.lr_decay_from >= args.steps:
         p.error(f"--lr-decay-from {args.lr_decay_from} must come before --steps {args.steps}")
+    if args.hint_colour is None:
+        args.hint_colour = DEFAULT_HINT_COLOUR[args.dataset] if args.hints else 0.0
     if args.hint_colour and not args.hints:
         p.error("--hint-colour needs the colour-hint inputs (--hints)")
     if args.doodles and args.dataset != "faces":

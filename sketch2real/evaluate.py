@@ -252,6 +252,7 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
         results["held_out_doodles"] = doodles.shape[0]
     if outlines is not None:
         results["held_out_outlines"] = outlines.shape[0]
+    hints = held_out_hints(test_photos_u8)  # the same colour for every model, the floor and the grids
     outputs = {}
     for path in model_paths:
         model, meta = load_model(path)
@@ -271,7 +272,6 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
             if doodles is not None:
                 entry["fd_doodles"] = frechet_distance(feats(generate(model, doodles)), ref)
         if model.hint_channels:
-            hints = held_out_hints(test_photos_u8)
             coloured = generate(model, sketches, hints)
             entry["colour_error"] = colour_error(coloured, hints)
             entry["colour_error_no_hints"] = colour_error(out, hints)  # the same regions, no colour given
@@ -279,12 +279,12 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
         results["models"][_name(path)] = entry
     if any("colour_error" in m for m in results["models"].values()):
         # the photos' own texture is not the flat colour asked for: what an exact copy of the photo scores
-        results["colour_error_real_photos"] = colour_error(photos, held_out_hints(test_photos_u8))
+        results["colour_error_real_photos"] = colour_error(photos, hints)
     if ref_points is not None:
         add_pose_fidelity(results, photos, outputs, ref_points)
     if grids is not None:
         save_comparison_grids(dataset, sketches, photos, outputs, Path(grids), doodles=doodles,
-                              hints=held_out_hints(test_photos_u8), outlines=outlines)
+                              hints=hints, outlines=outlines)
     return results
 
 

@@ -13,6 +13,9 @@ Choices that matter, and why (notes/06_sketch2real.md has the longer story):
   pix2pix's dropout is left out too: the demo should give the same face for the same drawing.
 * Upsampling: nearest-neighbour resize then a 3x3 convolution (no checkerboards, see
   notes/04_failures.md), one convolution per size to keep the browser fast.
+* Decoder width: by default each decoder stage has as many channels as the encoder's input at that size.
+  `decoder_mult` widens the two coarsest stages above the bottom (8x8 and 16x16 in a 64x64 model), where the
+  picture's 8-pixel blocks are painted; `widen_decoder` grows a trained model into such a wider one.
 * Colour hints: besides the sketch, the generator can take `hint_channels` = 4 more input planes, the
   colour pen's strokes: RGB (in [-1, 1], multiplied by the coverage) and the coverage itself (0: no colour
   here, 1: painted). All zeros means "no colour given". The hints enter exactly where the sketch does (the
@@ -82,11 +85,13 @@ class UNetGenerator(nn.Module):
     picture (the people model's 128 x 192) only needs H to halve as often as W does."""
 
     def __init__(self, image_size: int = 64, width: int = 32, max_channels: int = 256, out_width: int = 16,
-                 hint_channels: int = 0, image_height: int | None = None):
+                 hint_channels: int = 0, image_height: int | None = None, decoder_mult: float = 1.0):
         super().__init__()
+        if decoder_mult < 1:
+            raise ValueError(f"decoder_mult must be at least 1, not {decoder_mult}")
         if hint_channels not in (0, HINT_CHANNELS):
             raise ValueError(f"hint_channels must be 0 or {HINT_CHANNELS}, not {hint_channels}")
-        self.image_size, self.hint_channels = image_size, hint_channels
+        self.image_size, self.hint_channels, self.decoder_mult = image_size, hint_channels, decoder_mult
         self.image_height = image_height or image_size
         chans = channel_plan(image_size, width, max_channels)
         if self.image_height % 2 ** len(chans):
@@ -101,6 +106,8 @@ class UNetGenerator(nn.Module):
         for i in reversed(range(len(chans))):
             c_skip = ins[i]                            # the encoder's input at that size (the sketch last)
             c_out = ins[i] if i > 0 else out_width
+            if i > 0 and i >= len(chans) - 2:          # the two coarsest stages above the bottom
+                c_out = round(c_out * decoder_mult)
             self.ups.append(Up(c, c_skip, c_out, use_norm=i > 0))
             c = c_out
         self.to_rgb = nn.Sequential(nn.Conv2d(c, PHOTO_CHANNELS, 1), nn.Tanh())
@@ -178,13 +185,15 @@ class MultiScaleDiscriminator(nn.Module):
 
 
 def generator_config(image_size: int, width: int, max_channels: int, out_width: int, hint_channels: int = 0,
-                     image_height: int | None = None) -> dict:
+                     image_height: int | None = None, decoder_mult: float = 1.0) -> dict:
     """The generator's constructor arguments, as a release's JSON keeps them (image_height only when the
-    picture is not square, so square releases read as before)."""
+    picture is not square, decoder_mult only when not 1, so earlier releases read as before)."""
     config = {"image_size": image_size, "width": width, "max_channels": max_channels, "out_width": out_width,
               "hint_channels": hint_channels}
     if image_height is not None and image_height != image_size:
         config["image_height"] = image_height
+    if decoder_mult != 1:
+        config["decoder_mult"] = decoder_mult
     return config
 
 
@@ -220,6 +229,49 @@ def widen_inputs(state: dict, model: UNetGenerator) -> dict:
             wide[:, : w.shape[1]] = w
             out[name] = wide
     return out
+
+
+def widen_decoder(old: UNetGenerator, new: UNetGenerator) -> dict:
+    """A state dict for `new`, a generator like `old` but with a wider decoder (larger decoder_mult), that
+    draws exactly what `old` draws. Every weight `old` has is copied to its place. The new channels keep
+    `new`'s fresh random weights on the side that computes them, and get zero weights on the side that reads
+    them, so they start silent; the reading weights still receive gradients, and the channels learn."""
+    old_state, state = old.state_dict(), {k: v.clone() for k, v in new.state_dict().items()}
+    if set(old_state) != set(state):
+        raise ValueError("widen_decoder needs two generators of the same layout (only decoder_mult may differ)")
+
+    def place(name: str, reads_new: tuple[int, int] | None = None) -> None:
+        """Copy old[name] into state[name]. For a weight that reads the concatenation [previous stage, skip],
+        `reads_new` = (old, new) channel counts of the previous stage: the skip's channels move along."""
+        w_old, w = old_state[name], state[name]
+        rows = w_old.shape[0]
+        if reads_new is None:
+            w[:rows] = w_old
+            return
+        before, after = reads_new
+        w[:, before:after] = 0                     # the new channels of the previous stage are read silently
+        w[:rows, :before] = w_old[:, :before]
+        w[:rows, after:] = w_old[:, before:]
+
+    prev_old = prev_new = old.downs[-1].block[0].out_channels   # the bottom: the same in both
+    for k, (up_old, up_new) in enumerate(zip(old.ups, new.ups)):
+        conv_old, conv_new = up_old.block[0], up_new.block[0]
+        if conv_new.out_channels < conv_old.out_channels:
+            raise ValueError(f"widen_decoder: decoder stage {k} of the new generator is narrower "
+                             f"({conv_new.out_channels} < {conv_old.out_channels} channels)")
+        place(f"ups.{k}.block.0.weight", (prev_old, prev_new))
+        for name in (f"ups.{k}.block.0.bias", f"ups.{k}.block.1.weight", f"ups.{k}.block.1.bias"):
+            if name in state:
+                place(name)
+        prev_old, prev_new = conv_old.out_channels, conv_new.out_channels
+    place("to_rgb.0.weight", (prev_old, prev_new))
+    place("to_rgb.0.bias")
+    for name in state:
+        if not name.startswith(("ups.", "to_rgb.")):
+            if state[name].shape != old_state[name].shape:
+                raise ValueError(f"widen_decoder: {name} differs outside the decoder")
+            state[name] = old_state[name].clone()
+    return state
 
 
 def build_generator(**config) -> UNetGenerator:

@@ -9,6 +9,8 @@
                                                                    # multi-scale D, a perceptual L1 (both off by default)
     python -m sketch2real.train --init-from sketch2real/release/faces.safetensors   # a new run that continues
                                                                    # the released model (G and D, fresh optimisers)
+    python -m sketch2real.train --init-from sketch2real/release/faces.safetensors --decoder-mult 1.5
+                                                                   # ... grown to a wider decoder first
 
 The pairs come from sketch2real.pairs: faces get --variants synthetic sketches per photo (edges drawn with a
 random pen, and landmark doodles), shoes and handbags their edge maps in the same pen, people stick figures
@@ -33,11 +35,13 @@ from ganlab.data import DataError, to_unit_range
 from ganlab.device import autocast, pick_device, resolve_precision, seed_everything
 from ganlab.plotting import save_grid
 from ganlab.training import MetricsLog, ema_update, release_sampler, run_cli, run_loop, start_run
+from sketch2real.continuation import (discriminator_path, load_released_discriminator, load_released_generator,
+                                      release_discriminator)
 from sketch2real.data import CACHE_DIR
 from sketch2real.hints import HINT_CHANNELS, hint_preview, sample_hints
 from sketch2real.losses import CLASSIFIER_WEIGHTS, PerceptualL1, hint_colour_l1
 from sketch2real.models import (build_discriminator, build_generator, count_parameters, discriminator_config,
-                                generator_config, patchgans, widen_inputs)
+                                generator_config)
 from sketch2real.pairs import load_pairs, people_bank, sketch_bank, test_sketches, with_doodles
 
 PROJECT = "sketch2real"
@@ -77,6 +81,9 @@ def parse_args(argv=None):
                    help="U-Net channels after the first halving (default: 16 for people, else 32)")
     g.add_argument("--max-channels", type=cli.positive_int, default=256, help="cap on U-Net channels")
     g.add_argument("--out-width", type=cli.positive_int, default=16, help="U-Net channels at full size, before RGB")
+    g.add_argument("--decoder-mult", type=cli.float_in(1, 4), default=1.0,
+                   help="widen the two coarsest decoder stages (8x8 and 16x16 at 64 px) by this factor; a narrower "
+                        "--init-from release is widened with new channels that start silent")
     g.add_argument("--d-width", type=cli.positive_int, default=32, help="PatchGAN channels after the first halving")
     g.add_argument("--d-layers", type=cli.positive_int, default=3,
                    help="PatchGAN halvings (3: an 8x8 grid of logits at 64x64)")
@@ -172,17 +179,6 @@ def parse_args(argv=None):
     return args
 
 
-def discriminator_path(release: Path) -> Path:
-    """Where a release keeps its discriminator (with --d-scales > 1: the finest PatchGAN), for runs that continue
-    it: <name>.discriminator.safetensors."""
-    return Path(release).with_suffix(".discriminator.safetensors")
-
-
-def multiscale_discriminator_path(release: Path) -> Path:
-    """Where a release trained with --d-scales > 1 keeps all its PatchGANs: <name>.multiscale_discriminator.safetensors."""
-    return Path(release).with_suffix(".multiscale_discriminator.safetensors")
-
-
 # ---- training -----------------------------------------------------------------------------------------
 
 def per_scale(logits) -> list[torch.Tensor]:
@@ -225,7 +221,8 @@ class Trainer:
                                            None if test_edges is None else test_edges[:n_eval],
                                            args.data_dir, args.cache_dir).to(self.device)
         self.model_cfg = generator_config(width, args.width, args.max_channels, args.out_width,
-                                          HINT_CHANNELS if args.hints else 0, image_height=height)
+                                          HINT_CHANNELS if args.hints else 0, image_height=height,
+                                          decoder_mult=args.decoder_mult)
         self.d_cfg = discriminator_config(args.d_width, args.d_layers, args.d_scales)
         self.G = build_generator(**self.model_cfg)
         self.D = None if args.l1_only else build_discriminator(**self.d_cfg)
@@ -251,30 +248,13 @@ class Trainer:
         self.step, self.train_seconds = 0, 0.0
 
     def init_from(self, release: Path, fresh_d: bool) -> None:
-        """Copy a release's generator (widened with zero weights when it had no hint inputs) and, unless
-        `fresh_d`, its discriminator; the release's training time counts towards this run's total."""
-        old_g, meta = ckpt.load_release(release, build_generator)
-        self.G.load_state_dict(widen_inputs(old_g.state_dict(), self.G) if old_g.hint_channels != self.G.hint_channels
-                               else old_g.state_dict())
-        trained = meta.get("trained", {})
-        self.prior_seconds = float(trained.get("total_train_seconds", trained.get("train_seconds", 0.0)))
+        """Copy a release's generator (grown to fit where it is smaller, see sketch2real.continuation) and,
+        unless `fresh_d`, its discriminator; the release's training time counts towards this run's total."""
+        self.prior_seconds = load_released_generator(release, self.G)
         if self.D is not None and not fresh_d:
-            self.load_released_discriminator(release)
+            load_released_discriminator(release, self.D, self.args.d_scales)
         print(f"initialised from {release} ({self.prior_seconds / 60:.0f} min of training so far)"
               + (", new discriminator" if fresh_d and self.D is not None else ""), file=sys.stderr)
-
-    def load_released_discriminator(self, release: Path) -> None:
-        """Copy a release's PatchGANs into D, finest scale first: all of them from its multi-scale file when it
-        has one and this run has several scales, else its single (finest) one. Scales it lacks start fresh."""
-        multiscale = multiscale_discriminator_path(release)
-        path = multiscale if self.args.d_scales > 1 and multiscale.is_file() else discriminator_path(release)
-        old_d, _ = ckpt.load_release(path, build_discriminator)
-        old, new = patchgans(old_d), patchgans(self.D)
-        for released, ours in zip(old, new):
-            ours.load_state_dict(released.state_dict())
-        if len(new) > len(old):
-            print(f"note: {path} holds {len(old)} discriminator scale(s); the other {len(new) - len(old)} of "
-                  f"--d-scales {len(new)} start fresh", file=sys.stderr)
 
     @property
     def steps_per_epoch(self) -> float:
@@ -500,20 +480,9 @@ def train(args) -> dict:
     release_sampler(trainer, trainer.model_cfg, out / "generator.safetensors",
                     extra={"trained": summary, "dataset": args.dataset, "kind": args.kind})
     if trainer.D is not None:  # kept so that a later run can continue this one (--init-from)
-        release_discriminator(trainer, out / "generator.safetensors", summary)
+        release_discriminator(trainer.D, trainer.d_cfg, out / "generator.safetensors", summary)
     print(json.dumps(summary))
     return summary
-
-
-def release_discriminator(trainer, release: Path, summary: dict) -> None:
-    """D beside the released generator: its finest PatchGAN as <name>.discriminator.safetensors, which any
-    later --init-from loads, and with --d-scales > 1 all of them as <name>.multiscale_discriminator.safetensors."""
-    d = trainer.D.cpu().to(memory_format=torch.contiguous_format)
-    extra = {"generator": release.name, "trained": summary}
-    finest = discriminator_config(trainer.args.d_width, trainer.args.d_layers)
-    ckpt.save_release(patchgans(d)[0], finest, discriminator_path(release), extra=extra)
-    if trainer.args.d_scales > 1:
-        ckpt.save_release(d, trainer.d_cfg, multiscale_discriminator_path(release), extra=extra)
 
 
 def main(argv=None):

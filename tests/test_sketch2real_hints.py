@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from ganlab.checkpoint import load_release, save_release
 from sketch2real.export import canvas_to_hints, export
 from sketch2real.hints import hint_colour, hint_preview, sample_hints
-from sketch2real.models import UNetGenerator, build_discriminator, build_generator, patchgans, widen_inputs
+from sketch2real.models import (UNetGenerator, build_discriminator, build_generator, patchgans, widen_decoder,
+                                widen_inputs)
 from test_sketch2real_model import SMALL, one_thread, run_train, tiny_faces  # noqa: F401  (fixtures)
 
 TINY = {"image_size": 64, "width": 8, "max_channels": 16, "out_width": 8}
@@ -132,6 +133,27 @@ def test_widened_generator_draws_what_the_old_one_drew_until_colour_is_given():
         UNetGenerator(**TINY, hint_channels=3)
 
 
+def test_wider_decoder_starts_from_what_the_narrow_one_drew_and_its_new_channels_learn():
+    old = random_net(**TINY, hint_channels=4)
+    new = UNetGenerator(**TINY, hint_channels=4, decoder_mult=2).eval()
+    widths = [up.block[0].out_channels for up in new.ups]
+    assert widths == [2 * up.block[0].out_channels for up in old.ups[:2]] + [up.block[0].out_channels
+                                                                          for up in old.ups[2:]]
+    new.load_state_dict(widen_decoder(old, new))
+    sketch = torch.where(torch.rand(3, 1, 64, 64, generator=torch.Generator().manual_seed(0)) < 0.1, -1.0, 1.0)
+    hints = sample_hints(torch.randint(0, 256, (3, 3, 64, 64), dtype=torch.uint8), torch.Generator(), p_none=0.0)
+    with torch.no_grad():
+        torch.testing.assert_close(new(sketch, hints), old(sketch, hints))
+    # the weights that read the new channels start at zero but are not stuck there
+    new(sketch, hints).square().mean().backward()
+    reads_new = new.ups[1].block[0].weight.grad[:, old.ups[0].block[0].out_channels: widths[0]]
+    assert reads_new.abs().sum() > 0
+    with pytest.raises(ValueError, match="narrower"):
+        widen_decoder(new, old)
+    with pytest.raises(ValueError, match="decoder_mult must be at least 1"):
+        UNetGenerator(**TINY, decoder_mult=0.5)
+
+
 def test_hints_steer_the_picture_where_they_are():
     g = random_net(**TINY, hint_channels=4)
     sketch = torch.ones(1, 1, 64, 64)
@@ -142,9 +164,11 @@ def test_hints_steer_the_picture_where_they_are():
     assert delta[:8, :8].mean() > 0 and delta[:8, :8].mean() > 3 * delta[40:, 40:].mean()
 
 
-def test_export_with_hints_matches_pytorch(tmp_path):
-    g = random_net(**TINY, hint_channels=4)
-    save_release(g, {**TINY, "hint_channels": 4}, tmp_path / "g.safetensors", extra={"dataset": "faces"})
+@pytest.mark.parametrize("decoder_mult", [1, 2])
+def test_export_with_hints_matches_pytorch(tmp_path, decoder_mult):
+    config = {**TINY, "hint_channels": 4, **({"decoder_mult": decoder_mult} if decoder_mult != 1 else {})}
+    g = random_net(**config)
+    save_release(g, config, tmp_path / "g.safetensors", extra={"dataset": "faces"})
     meta = export(tmp_path / "g.safetensors", tmp_path / "g.onnx")
     assert meta["parity_max_abs_diff"] < 1e-4
     sidecar = json.loads((tmp_path / "g.json").read_text())
@@ -240,6 +264,16 @@ def test_init_from_an_old_release_widens_it_and_needs_a_discriminator(tiny_faces
     sketch = torch.where(torch.rand(2, 1, 64, 64) < 0.1, -1.0, 1.0)
     with torch.no_grad():
         torch.testing.assert_close(new.eval()(sketch), old(sketch), atol=1e-5, rtol=1e-4)
+    # hint inputs and a wider decoder at once: still the old picture, and the release says how it was built
+    run_train(*common, *frozen("--fresh-discriminator", "--decoder-mult", "2"), "--out", str(tmp_path / "wide"),
+              "--init-from", str(tmp_path / "old.safetensors"))
+    wide, meta = load_release(tmp_path / "wide" / "generator.safetensors", build_generator)
+    assert meta["config"]["decoder_mult"] == 2 and wide.ups[0].block[0].out_channels == 32
+    with torch.no_grad():
+        torch.testing.assert_close(wide.eval()(sketch), old(sketch), atol=1e-5, rtol=1e-4)
+    proc = run_train(*common, *frozen(), "--out", str(tmp_path / "narrow"),
+                     "--init-from", str(tmp_path / "wide" / "generator.safetensors"), check=False)
+    assert proc.returncode != 0 and "can be widened, not narrowed" in proc.stderr
 
 
 @pytest.mark.parametrize("args, message", [
@@ -248,6 +282,7 @@ def test_init_from_an_old_release_widens_it_and_needs_a_discriminator(tiny_faces
     (["--hint-none", "1.5"], "--hint-none"),
     (["--no-hints", "--hint-colour", "5"], "--hint-colour needs"),
     (["--steps", "10", "--lr-decay-from", "10"], "must come before --steps"),
+    (["--decoder-mult", "0.5"], "--decoder-mult"),
 ])
 def test_init_from_and_hint_flags_are_checked(tmp_path, args, message):
     proc = run_train("--out", str(tmp_path / "x"), "--cache-dir", str(tmp_path / "cache"), *args, check=False)

@@ -24,6 +24,13 @@ def _sqrt_psd(m: torch.Tensor) -> torch.Tensor:
 
 
 def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor) -> float:
+    return frechet_parts(feats_a, feats_b)["fd"]
+
+
+def frechet_parts(feats_a: torch.Tensor, feats_b: torch.Tensor) -> dict:
+    """The Fréchet distance and what it is made of: `mean_term` |mu_a - mu_b|^2 (the sets sit in different
+    places: a colour cast, strokes left in the picture), the rest `fd - mean_term` (they vary differently), and
+    `spread` Tr(S_a) / Tr(S_b), how much set a varies as a share of set b (below 1: too alike)."""
     mu_a, cov_a = gaussian_stats(feats_a)
     mu_b, cov_b = gaussian_stats(feats_b)
     # Tr((S_a S_b)^(1/2)) = Tr((S_a^(1/2) S_b S_a^(1/2))^(1/2)); the inner matrix is symmetric PSD,
@@ -31,5 +38,7 @@ def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor) -> float:
     root_a = _sqrt_psd(cov_a)
     inner = root_a @ cov_b @ root_a
     tr_covmean = torch.linalg.eigvalsh((inner + inner.T) / 2).clamp(min=0).sqrt().sum()
-    d = (mu_a - mu_b).square().sum() + cov_a.trace() + cov_b.trace() - 2 * tr_covmean
-    return float(d.clamp(min=0))
+    mean_term = (mu_a - mu_b).square().sum()
+    d = mean_term + cov_a.trace() + cov_b.trace() - 2 * tr_covmean
+    return {"fd": float(d.clamp(min=0)), "mean_term": float(mean_term),
+            "spread": float(cov_a.trace() / cov_b.trace().clamp(min=1e-12))}

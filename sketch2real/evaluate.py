@@ -41,7 +41,7 @@ from torch import nn
 from ganlab import checkpoint as ckpt
 from ganlab import cli
 from ganlab.data import REPO_ROOT, DataError, to_unit_range
-from ganlab.metrics import frechet_distance
+from ganlab.metrics import frechet_distance, frechet_parts
 from ganlab.plotting import save_grid
 from sketch2real.models import build_generator
 from sketch2real.sketch import gaussian_blur
@@ -261,21 +261,27 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
                             f"{photos.shape[-1]}x{photos.shape[-2]}")
         out = generate(model, sketches)
         outputs[path] = out
-        entry = {"l1": (out - photos).abs().mean().item(), "fd": frechet_distance(feats(out), ref),
-                 "trained": meta.get("trained", {})}
+        entry = {"l1": (out - photos).abs().mean().item(), "trained": meta.get("trained", {}), "fd_parts": {}}
+
+        def fd(key: str, part: str, pictures: torch.Tensor) -> None:
+            """entry[key] = the FD of these outputs; entry["fd_parts"][part] = its mean term and spread"""
+            parts = frechet_parts(feats(pictures), ref)
+            entry[key] = parts.pop("fd")
+            entry["fd_parts"][part] = parts
+        fd("fd", "sketches", out)
         if outlines is not None:
-            entry["fd_outlines"] = frechet_distance(feats(generate(model, outlines)), ref)
+            fd("fd_outlines", "outlines", generate(model, outlines))
         if dataset == "faces":
             from sketch2real.cartoon import cartoon_faces
             cartoons = cartoon_faces(photos.shape[0], size=model.image_size, seed=7) * 2 - 1
-            entry["fd_cartoons"] = frechet_distance(feats(generate(model, cartoons)), ref)
+            fd("fd_cartoons", "cartoons", generate(model, cartoons))
             if doodles is not None:
-                entry["fd_doodles"] = frechet_distance(feats(generate(model, doodles)), ref)
+                fd("fd_doodles", "doodles", generate(model, doodles))
         if model.hint_channels:
             coloured = generate(model, sketches, hints)
             entry["colour_error"] = colour_error(coloured, hints)
             entry["colour_error_no_hints"] = colour_error(out, hints)  # the same regions, no colour given
-            entry["fd_with_colour"] = frechet_distance(feats(coloured), ref)
+            fd("fd_with_colour", "with colour", coloured)
         results["models"][_name(path)] = entry
     if any("colour_error" in m for m in results["models"].values()):
         # the photos' own texture is not the flat colour asked for: what an exact copy of the photo scores
@@ -376,6 +382,9 @@ def print_table(results: dict) -> None:
         extra += (f"   PCK {m['pck']:.3f} (at 0.05: {m['pck_05']:.3f}; a person found in {m['pose_found']:.0%})"
                   if "pck" in m else "")
         print(f"  {name:44s} FD {m['fd']:8.2f}   L1 {m['l1']:.4f}{extra}")
+        if m.get("fd_parts"):  # why an FD is high: a shift (mean term) or too little variety (spread)
+            print(f"  {'':44s} FD's mean term | spread (the outputs' feature variance / real photos'):   "
+                  + "   ".join(f"{part} {p['mean_term']:.0f} | {p['spread']:.0%}" for part, p in m["fd_parts"].items()))
 
 
 def main(argv=None):

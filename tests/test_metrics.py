@@ -1,6 +1,6 @@
 import torch
 
-from ganlab.metrics import frechet_distance
+from ganlab.metrics import frechet_distance, frechet_parts
 
 
 def test_identical_sets_have_zero_distance():
@@ -22,3 +22,14 @@ def test_grows_with_the_gap():
     a = torch.randn(5000, 8)
     near, far = a + 0.1, a + 1.0
     assert frechet_distance(a, near) < frechet_distance(a, far)
+
+
+def test_parts_tell_a_shifted_set_from_a_too_uniform_one():
+    torch.manual_seed(0)
+    real = torch.randn(20_000, 4)
+    shifted, uniform = real + torch.tensor([2.0, 0.0, 0.0, 0.0]), real * 0.5
+    s, u = frechet_parts(shifted, real), frechet_parts(uniform, real)
+    assert abs(s["mean_term"] - 4.0) < 0.1 and abs(s["spread"] - 1.0) < 0.05 and abs(s["fd"] - 4.0) < 0.1
+    # half the standard deviation: a quarter of the variance, and (1 - 0.5)^2 per dimension
+    assert u["mean_term"] < 0.01 and abs(u["spread"] - 0.25) < 0.02 and abs(u["fd"] - 1.0) < 0.05
+    assert frechet_distance(uniform, real) == u["fd"]

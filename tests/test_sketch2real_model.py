@@ -371,6 +371,9 @@ def test_released_faces_model_meets_its_stated_figures():
         assert g["fd_with_colour"] < 1.2 * g["fd"], g
     if "fd_doodles" in g:  # only where the landmark cache exists (sketch2real.landmarks)
         assert g["fd_doodles"] < 0.5 * b["fd_doodles"], (g, b)
+    # what the distances are made of: the blurry baseline varies less than real photos, and less than the GAN
+    parts, base_parts = g["fd_parts"]["sketches"], b["fd_parts"]["sketches"]
+    assert 0 <= parts["mean_term"] <= g["fd"] and base_parts["spread"] < min(1.0, parts["spread"]), (parts, base_parts)
     # the metric itself: real held-out photos are close to the reference, blurred ones far
     sanity = results["sanity"]
     assert sanity["real held-out photos"] < 0.5 * sanity["held-out photos blurred (sigma 1)"]

@@ -83,7 +83,10 @@ def test_colour_strokes_steer_the_picture_where_they_are(tab, generators):
     assert shown[2] > shown[0] + 40, f"the visible canvas does not show the blue under the ink: {shown}"
     change = np.abs(coloured - plain).sum(axis=0)                     # per output pixel
     painted = change[:, :8].mean()
-    assert painted > 2 * change[:, 40:].mean(), "the colour changed the picture as much elsewhere as where painted"
+    # A background colour may spread to the rest of the background (the right edge turns bluer too: in a photo
+    # the background is mostly one colour), so what must stay is the face inside the drawn head.
+    face = change[16:56, 20:44].mean()
+    assert painted > 2 * face, f"the background colour changed the face as much as the painted band ({face} vs {painted})"
     blue = coloured[2, 16:48, :6].mean() - coloured[0, 16:48, :6].mean()
     assert blue > plain[2, 16:48, :6].mean() - plain[0, 16:48, :6].mean() + 0.1, "the painted band did not turn bluer"
 

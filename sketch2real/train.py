@@ -49,8 +49,10 @@ DATASETS = {"faces": (64, 64), "shoes_bags": (128, 128), "people": (192, 128)}  
 DEFAULT_WIDTH = {"faces": 32, "shoes_bags": 32, "people": 16}  # people: 16 keeps the ONNX file under 8 MB
 # L1's weight beside the GAN loss, as each released model was trained (notes/06 sections 5.4 and 5.6)
 DEFAULT_LAMBDA_L1 = {"faces": 10.0, "shoes_bags": 30.0, "people": 30.0}
-# the colour-follow loss (--hint-colour), as the faces model's last stage was trained (notes/06 section 5.7)
-DEFAULT_HINT_COLOUR = {"faces": 1.0, "shoes_bags": 0.0, "people": 0.0}
+# the colour-follow loss (--hint-colour) and the share of pairs given no colour (--hint-none), as each release
+# was last trained (faces: notes/06 section 5.8)
+DEFAULT_HINT_COLOUR = {"faces": 2.0, "shoes_bags": 0.0, "people": 0.0}
+DEFAULT_HINT_NONE = {"faces": 0.6, "shoes_bags": 0.4, "people": 0.4}
 
 
 def parse_args(argv=None):
@@ -95,7 +97,8 @@ def parse_args(argv=None):
                         "scales as the release has and starts the others fresh")
     g.add_argument("--hints", action=argparse.BooleanOptionalAction, default=True,
                    help="colour-hint inputs (the page's colour pen), sampled from the photo in training")
-    g.add_argument("--hint-none", type=cli.float_in(0, 1), default=0.4, help="share of training pairs given no colour hint")
+    g.add_argument("--hint-none", type=cli.float_in(0, 1), default=None,
+                   help="share of training pairs given no colour hint (default: 0.6 for faces, else 0.4)")
     g.add_argument("--blank-sketch", type=cli.float_in(0, 1), default=0.03,
                    help="share of pairs with colour whose sketch is blank paper (a drawing in colour only)")
     g = p.add_argument_group("optimisation")
@@ -170,6 +173,8 @@ def parse_args(argv=None):
                 "(train them with python -m cifar10_gan.classifier)")
     if args.lr_decay_from is not None and args.lr_decay_from >= args.steps:
         p.error(f"--lr-decay-from {args.lr_decay_from} must come before --steps {args.steps}")
+    if args.hint_none is None:
+        args.hint_none = DEFAULT_HINT_NONE[args.dataset]
     if args.hint_colour is None:
         args.hint_colour = DEFAULT_HINT_COLOUR[args.dataset] if args.hints else 0.0
     if args.hint_colour and not args.hints:

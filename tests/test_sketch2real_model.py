@@ -269,8 +269,10 @@ def test_each_dataset_gets_the_defaults_its_release_was_trained_with():
     assert (faces.width, faces.lambda_l1) == (32, 10.0)  # notes/06 section 5.6: L1 weight 10 for faces
     assert (people.width, people.lambda_l1) == (16, 30.0)
     assert parse_args(["--dataset", "people", "--lambda-l1", "5"]).lambda_l1 == 5.0
-    # notes/06 section 5.7: the colour-follow loss at weight 1 for faces, off without hint inputs and elsewhere
-    assert (faces.hint_colour, people.hint_colour) == (1.0, 0.0)
+    # notes/06 section 5.8: the colour-follow loss at weight 2 for faces, off without hint inputs and elsewhere;
+    # 60 % of faces pairs without colour, 40 % elsewhere
+    assert (faces.hint_colour, people.hint_colour) == (2.0, 0.0)
+    assert (faces.hint_none, people.hint_none) == (0.6, 0.4)
     assert parse_args(["--no-hints"]).hint_colour == 0.0
 
 

@@ -209,28 +209,35 @@ def draw_hair(pen: Pen, rng: random.Random, head) -> None:
                           (top[0] + side * rng.uniform(0.02, 0.1), 1.02)])
 
 
-def cartoon_face(size: int = 64, rng: random.Random | None = None) -> np.ndarray:
-    """One doodle, float [size, size] in [0, 1], 1 = white paper, 0 = ink."""
+PARTS = ("head", "hair", "eyes", "nose", "mouth")
+
+
+def cartoon_face(size: int = 64, rng: random.Random | None = None, leave_out: tuple = ()) -> np.ndarray:
+    """One doodle, float [size, size] in [0, 1], 1 = white paper, 0 = ink. The PARTS in `leave_out` are
+    drawn on a scrap of paper that is thrown away, so the rest of the face comes out exactly as it would
+    with them: the same faces with and without, say, a nose tell what a nose does to a model."""
     rng = rng or random.Random(0)
+    unknown = set(leave_out) - set(PARTS)
+    if unknown:
+        raise ValueError(f"no cartoon part {sorted(unknown)}; the parts are {', '.join(PARTS)}")
     u = rng.random() ** 1.5  # thin pens more often, as in sketch.py
     pen = Pen(size, WIDTH[0] + (WIDTH[1] - WIDTH[0]) * u, rng)
+    scrap = Pen(size, pen.width, rng)
     chin = CHIN_Y + rng.uniform(-0.04, 0.03)
     ry = rng.uniform(0.36, 0.44)
     head = (0.5 + rng.uniform(-0.03, 0.03), chin - ry, rng.uniform(0.26, 0.34), ry)
-    draw_head(pen, rng, head)
-    draw_hair(pen, rng, head)
-    draw_eyes(pen, rng, head)
-    draw_nose(pen, rng, head)
-    draw_mouth(pen, rng, head)
+    for part, draw in zip(PARTS, (draw_head, draw_hair, draw_eyes, draw_nose, draw_mouth)):
+        draw(scrap if part in leave_out else pen, rng, head)
     small = pen.image.reduce(OVERSAMPLE)  # a box filter: each output pixel is the mean of a 4x4 block
     return np.asarray(small, dtype=np.float32) / 255
 
 
-def cartoon_faces(n: int, size: int = 64, seed: int = 0) -> torch.Tensor:
-    """n doodles, float [n, 1, size, size] in [0, 1], 1 = white paper, 0 = ink (the sketches' convention).
+def cartoon_faces(n: int, size: int = 64, seed: int = 0, leave_out: tuple = ()) -> torch.Tensor:
+    """n doodles, float [n, 1, size, size] in [0, 1], 1 = white paper, 0 = ink (the sketches' convention),
+    without the PARTS in `leave_out`.
 
     Face i depends only on (seed, i), so the first faces stay the same whatever n is."""
-    faces = [cartoon_face(size, random.Random(f"{seed}-{i}")) for i in range(n)]
+    faces = [cartoon_face(size, random.Random(f"{seed}-{i}"), leave_out) for i in range(n)]
     return torch.from_numpy(np.stack(faces)).unsqueeze(1) if faces else torch.ones(0, 1, size, size)
 
 

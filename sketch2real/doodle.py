@@ -20,9 +20,12 @@ plus a slow displacement field), so the model learns to follow a drawing's inten
 lines. Strokes are drawn at OVERSAMPLE x the output size with PIL and averaged down: anti-aliased, like the
 page's canvas. Output convention as sketch_bank's: uint8, 255 = paper, 0 = ink.
 
-The parts themselves (one function per eye, brow, nose, mouth, head, hair, ears, neck) and the curve and
-warp helpers are in sketch2real.doodle_parts; this module picks and styles them (doodle_strokes), renders
-them (landmark_doodles) and caches banks of them for training (doodle_bank).
+The parts themselves (one function per eye, brow, nose, mouth, head, ears, neck) and the curve and warp
+helpers are in sketch2real.doodle_parts, the hair in sketch2real.doodle_hair; this module picks and styles
+them (doodle_strokes), renders them (landmark_doodles) and caches banks of them for training (doodle_bank).
+More ways of drawing were measured and are there to try, switched off because they did not help at this
+budget (notes/06 section 5.9): the whole skull as the head (SKULL_SHARE), four more hair styles
+(doodle_hair.HAIR_SHARE) and two more noses (doodle_parts.NOSE_SHARE). Bump DOODLE_VERSION with them.
 
     from sketch2real.doodle import doodle_bank
     bank, found = doodle_bank(photos, variants=4, seed=0)   # uint8 [4, N, 1, 64, 64], bool [N]
@@ -47,7 +50,8 @@ from ganlab.data import DataError
 from sketch2real.doodle_parts import (BROWS, CHIN, EARS, EYES, FACE_OVAL, FOREHEAD, JAW,  # noqa: F401
                                       LIPS_INNER, LIPS_OUTER, MOUTH_CORNERS, NOSE_BOTTOM, NOSE_BRIDGE,
                                       NOSE_TIP, NOSE_WINGS, SmoothWarp, brows, ears, ellipse, eye_shape, eyes,
-                                      hair, head, mouth, neck, nose, part_of, resample, spline, wobble)
+                                      head, mouth, neck, nose, part_of, resample, spline, wobble)
+from sketch2real.doodle_hair import HAIR_STYLES, hair, skull  # noqa: F401
 from sketch2real.landmarks import (CACHE_DIR, COMMAND, FACE_SIZE, LandmarkError, cache_path, find_source,
                                    pixel_keys)
 
@@ -57,6 +61,8 @@ STYLES = ("clean", "wobbly", "sparse", "heavy", "exaggerated")
 STYLE_SHARE = (0.25, 0.25, 0.2, 0.15, 0.15)  # how often each is drawn when the style is random
 DRAW_STEP = 0.8     # strokes are drawn as straight pieces this long (pixels of the 64x64 face): shorter
                     # pieces make PIL's wide lines ragged
+SKULL_SHARE = 0.0   # how often the head outline goes over the whole skull (sketch2real.doodle_hair.skull);
+                    # 0.4 was measured and made both kinds of doodle worse (notes/06 section 5.9)
 FEATURE_PEN = 2.2   # the widest line for eyes, brows, nose and mouth, in pixels of a 64x64 doodle
 
 STYLE_RULES = {
@@ -134,7 +140,9 @@ def doodle_strokes(points: np.ndarray, silhouette, rng: np.random.Generator, sty
     parts = {}
     head_strokes, oval = head(points, rng, style)
     if keep["head"]:
-        parts["head"] = head_strokes
+        # Most people draw the whole head, over the top of the skull, not the face's outline at the hairline
+        whole = SKULL_SHARE > 0 and silhouette is not None and rng.random() < SKULL_SHARE
+        parts["head"] = [("line", skull(points, silhouette, rng), 1.0)] if whole else head_strokes
     parts["eyes"] = eyes(points, rng, style, grow_eyes)
     if keep["brows"]:
         eye_height = np.mean([eye_shape(points, e)[4] for e in range(2)])

@@ -224,10 +224,12 @@ def fd_judge(train_photos_u8: torch.Tensor, reference: int = 5000):
 
 
 def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kind: str = "all",
-             reference: int = 5000, grids: Path | None = None, limit: int = 0) -> dict:
+             reference: int = 5000, grids: Path | None = None, limit: int = 0, cartoon_parts: tuple = ()) -> dict:
     """L1 and Fréchet distance of each model on the held-out pairs (the first `limit` of them when
     limit > 0: quicker, but the distances then carry more small-sample bias), plus the metric's sanity
-    checks."""
+    checks. With `cartoon_parts` (faces; some of sketch2real.cartoon.PARTS), also the cartoons' FD with each
+    of those parts left out (fd_cartoons_without): which drawn part the model turns into something unlike a
+    photo."""
     test_photos_u8, test_edges = load_pairs(dataset, "test", data_dir, kind)
     if limit:
         test_photos_u8, test_edges = test_photos_u8[:limit], None if test_edges is None else test_edges[:limit]
@@ -275,6 +277,10 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
             from sketch2real.cartoon import cartoon_faces
             cartoons = cartoon_faces(photos.shape[0], size=model.image_size, seed=7) * 2 - 1
             fd("fd_cartoons", "cartoons", generate(model, cartoons))
+            if cartoon_parts:
+                entry["fd_cartoons_without"] = {part: frechet_distance(feats(generate(model, cartoon_faces(
+                    photos.shape[0], size=model.image_size, seed=7, leave_out=(part,)) * 2 - 1)), ref)
+                    for part in cartoon_parts}
             if doodles is not None:
                 fd("fd_doodles", "doodles", generate(model, doodles))
         if model.hint_channels:
@@ -382,6 +388,9 @@ def print_table(results: dict) -> None:
         extra += (f"   PCK {m['pck']:.3f} (at 0.05: {m['pck_05']:.3f}; a person found in {m['pose_found']:.0%})"
                   if "pck" in m else "")
         print(f"  {name:44s} FD {m['fd']:8.2f}   L1 {m['l1']:.4f}{extra}")
+        if m.get("fd_cartoons_without"):
+            print(f"  {'':44s} cartoon doodles FD without their:   "
+                  + "   ".join(f"{part} {v:.0f}" for part, v in m["fd_cartoons_without"].items()))
         if m.get("fd_parts"):  # why an FD is high: a shift (mean term) or too little variety (spread)
             print(f"  {'':44s} FD's mean term | spread (the outputs' feature variance / real photos'):   "
                   + "   ".join(f"{part} {p['mean_term']:.0f} | {p['spread']:.0%}" for part, p in m["fd_parts"].items()))
@@ -400,11 +409,17 @@ def main(argv=None):
     p.add_argument("--limit", type=cli.non_negative_int, default=0, help="use only the first N held-out pairs (0: all)")
     p.add_argument("--grids", type=cli.output_dir, default=None, help="folder for comparison grids (PNG)")
     p.add_argument("--json", type=cli.output_file, default=None, help="also write the figures here")
+    p.add_argument("--cartoon-parts", action="store_true",
+                   help="faces: also the cartoon doodles' FD with each part (head, hair, eyes, nose, mouth) left out")
     args = p.parse_args(argv)
+    if args.cartoon_parts and args.dataset != "faces":
+        p.error("--cartoon-parts is for --dataset faces (the cartoons are faces)")
     models = args.models or [RELEASE / f"{args.dataset}.safetensors", RELEASE / f"{args.dataset}_l1.safetensors"]
     models = [m for m in models if args.models or m.is_file()] or models[:1]
     try:
-        results = evaluate(models, args.dataset, args.data_dir, args.kind, args.reference, args.grids, args.limit)
+        from sketch2real.cartoon import PARTS
+        results = evaluate(models, args.dataset, args.data_dir, args.kind, args.reference, args.grids, args.limit,
+                           PARTS if args.cartoon_parts else ())
     except (DataError, ckpt.CheckpointError) as e:
         raise SystemExit(f"error: {e}")
     print_table(results)

@@ -11,10 +11,11 @@ import pytest
 import torch
 from PIL import Image
 
-from sketch2real import landmarks as lm
-from sketch2real.doodle import (BROWS, EYES, FACE_OVAL, LIPS_INNER, LIPS_OUTER, NOSE_BRIDGE, STYLES,
+from sketch2real import doodle_parts, landmarks as lm
+from sketch2real.doodle import (BROWS, EYES, FACE_OVAL, HAIR_STYLES, LIPS_INNER, LIPS_OUTER, NOSE_BRIDGE, STYLES,
                                 LandmarksMissing, SmoothWarp, doodle_bank, landmark_doodles, load_landmarks,
-                                match_landmarks, mix_doodles)
+                                hair, match_landmarks, mix_doodles, skull)
+from sketch2real.doodle_parts import NOSE_KINDS
 
 REPO = lm.REPO_ROOT
 
@@ -339,3 +340,78 @@ def test_real_landmark_cache():
     doodles, have = landmark_doodles(points[:32], sil[:32], torch.Generator().manual_seed(0))
     assert have.tolist() == found[:32].tolist()
     assert ((doodles[have] < 128).flatten(1).sum(1) > 20).all()
+
+
+# --------------------------------------------------------------------------------------------------
+# Hair and the whole head (sketch2real.doodle_hair)
+
+
+def hair_ink(strokes) -> np.ndarray:
+    """Render a part's strokes alone (a 1.2 px pen), bool [64, 64]: inked."""
+    from sketch2real.doodle import _draw
+    return _draw(strokes, 1.2, 64, 64) < 128
+
+
+def ellipse_mask(centre, rx, ry, grow=0.0) -> np.ndarray:
+    y, x = np.mgrid[0:64, 0:64] + 0.5
+    return ((x - centre[0]) / (rx + grow)) ** 2 + ((y - centre[1]) / (ry + grow)) ** 2 <= 1
+
+
+@pytest.mark.parametrize("style", HAIR_STYLES)
+def test_hair_is_drawn_where_the_hair_is(style):
+    """Every hair style inks the band between the face oval (20 x 26 about (32, 34)) and the silhouette's
+    edge (26 x 29 about (32, 33), inside the picture), above the mouth, and nowhere else."""
+    p = synthetic_landmarks()
+    y, x = np.mgrid[0:64, 0:64]
+    silhouette = (ellipse_mask((32, 33), 26, 29) * 255).astype(np.uint8)
+    for seed in range(4):
+        ink = hair_ink(hair(p, p[FACE_OVAL], silhouette, np.random.default_rng(seed), style))
+        assert ink.sum() >= 15, (style, seed)
+        stray = ink & (ellipse_mask((32, 34), 20, 26, grow=-2.5) | ~ellipse_mask((32, 33), 26, 29, grow=3.0))
+        assert stray.sum() <= 0.05 * ink.sum(), (style, seed, int(stray.sum()), int(ink.sum()))
+        assert not (ink & (y > 47 + 2)).any(), "hair stops above the mouth"
+    with pytest.raises(ValueError, match="hair style"):
+        hair(p, p[FACE_OVAL], silhouette, np.random.default_rng(0), "mohawk")
+    assert hair(p, p[FACE_OVAL], None, np.random.default_rng(0)) == []
+
+
+def test_hair_styles_differ_and_hair_running_off_the_top_is_filled_not_outlined():
+    p = synthetic_landmarks()
+    silhouette = (ellipse_mask((32, 30), 25, 34) * 255).astype(np.uint8)  # runs off the picture's top
+    drawn = {s: hair_ink(hair(p, p[FACE_OVAL], silhouette, np.random.default_rng(3), s)) for s in HAIR_STYLES}
+    for a in HAIR_STYLES:
+        for b in HAIR_STYLES:
+            if a < b:
+                assert (drawn[a] != drawn[b]).sum() > 20, (a, b)
+    above_face = slice(0, 8)  # the face oval's top is at y = 8
+    for style in ("scribble", "spikes", "curls"):
+        assert drawn[style][above_face].sum() >= 5, style
+    assert not drawn["outline"][:3, 22:42].any(), "no outline along the picture's edge where the hair runs off it"
+
+
+def test_whole_head_goes_over_the_skull():
+    """skull(): the jaw of the face oval, and over the top a curve between the hairline and the hair's top."""
+    p = synthetic_landmarks()  # face oval from y = 8 (hairline) to y = 60 (chin)
+    silhouette = (ellipse_mask((32, 30), 25, 28) * 255).astype(np.uint8)  # hair's top at y = 2
+    for seed in range(5):
+        outline = skull(p, silhouette, np.random.default_rng(seed))
+        assert np.allclose(outline[0], outline[-1]), "a closed loop"
+        assert 2 <= outline[:, 1].min() < 8, "over the skull: above the hairline, under the hair's top"
+        assert outline[:, 1].max() == pytest.approx(60, abs=1), "round the chin"
+        below = outline[outline[:, 1] > 40]  # the jaw follows the face oval
+        r = np.hypot((below[:, 0] - 32) / 20, (below[:, 1] - 34) / 26)
+        assert np.abs(r - 1).max() < 0.08
+    no_hair = skull(p, None, np.random.default_rng(0))  # no silhouette: a share of the face above the hairline
+    assert 1 <= no_hair[:, 1].min() < 8
+
+
+@pytest.mark.parametrize("kind", NOSE_KINDS)
+def test_every_nose_kind_is_drawn_on_the_nose(kind, monkeypatch):
+    """Each kind of nose inks between the eyes and the mouth, near the middle of the face, and nowhere else."""
+    monkeypatch.setattr(doodle_parts, "NOSE_SHARE", tuple(float(k == kind) for k in NOSE_KINDS))
+    p = synthetic_landmarks()  # eyes at y = 28, the nose from y = 28 to its bottom at y = 42, mouth at y = 47
+    for seed in range(4):
+        ink = hair_ink(doodle_parts.nose(p, np.random.default_rng(seed), 1.0))
+        ys, xs = np.nonzero(ink)
+        assert len(ys) >= 2, (kind, seed)
+        assert ys.min() >= 27 and ys.max() <= 45 and np.abs(xs + 0.5 - 32).max() <= 7, (kind, seed, ys, xs)

@@ -349,6 +349,23 @@ def test_cartoon_faces():
     assert cartoon_faces(2, size=128).shape == (2, 1, 128, 128)
 
 
+def test_cartoon_faces_leave_a_part_out_and_keep_the_rest():
+    """Leaving a part out erases only that part: the other strokes are the same, so a model's figures with and
+    without it compare the same faces."""
+    faces = cartoon_faces(40, seed=3)
+    no_nose = cartoon_faces(40, seed=3, leave_out=("nose",))
+    changed = (faces != no_nose).squeeze(1)
+    ys, xs = torch.nonzero(changed.any(0), as_tuple=True)
+    assert changed.flatten(1).any(1).sum() >= 20, "most faces have a nose"
+    assert ys.min() >= 24 and ys.max() <= 44 and xs.min() >= 20 and xs.max() <= 44, "only the middle of the face changes"
+    assert (no_nose >= faces).all(), "leaving a part out only takes ink away"
+    no_hair = cartoon_faces(40, seed=3, leave_out=("hair",))
+    assert (faces != no_hair).squeeze(1).any(0)[:12].any(), "hair is at the top of the picture"
+    assert torch.equal(cartoon_faces(40, seed=3, leave_out=()), faces)
+    with pytest.raises(ValueError, match="beard"):
+        cartoon_faces(2, leave_out=("beard",))
+
+
 def test_cartoon_cli(tmp_path):
     cartoon_main([str(tmp_path / "grid.png"), "--n", "4", "--scale", "1"])
     with Image.open(tmp_path / "grid.png") as image:

@@ -4,6 +4,7 @@
     python -m sketch2real.evaluate --models sketch2real/release/shoes_bags.safetensors --dataset shoes_bags
     python -m sketch2real.evaluate --models runs/sketch2real_faces/generator.safetensors
     python -m sketch2real.evaluate --dataset people                 # people: FD, and PCK of the pose (mediapipe)
+    python -m sketch2real.evaluate --cartoon-parts                  # + the cartoons' FD with each part left out
 
 For faces there are more figures: the distance for the outputs on procedural cartoon doodles
 (sketch2real.cartoon) and on landmark doodles of the held-out faces (sketch2real.doodle, when the landmark

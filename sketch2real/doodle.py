@@ -140,7 +140,7 @@ def doodle_strokes(points: np.ndarray, silhouette, rng: np.random.Generator, sty
     parts = {}
     head_strokes, oval = head(points, rng, style)
     if keep["head"]:
-        # Most people draw the whole head, over the top of the skull, not the face's outline at the hairline
+        # People often draw the whole head, over the top of the skull, not the face's outline at the hairline
         whole = SKULL_SHARE > 0 and silhouette is not None and rng.random() < SKULL_SHARE
         parts["head"] = [("line", skull(points, silhouette, rng), 1.0)] if whole else head_strokes
     parts["eyes"] = eyes(points, rng, style, grow_eyes)

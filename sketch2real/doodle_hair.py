@@ -132,9 +132,9 @@ def hair(p, oval: np.ndarray, silhouette: np.ndarray | None, rng, style: str | N
     strokes = []
     for run in runs_of(where, r):
         run = np.asarray(run)
-        edge = centre + ray[run] * r[run, None]
+        outline = centre + ray[run] * r[run, None]
         if style == "outline":
-            strokes.append(("line", spline(edge), width))
+            strokes.append(("line", spline(outline), width))
             if rng.random() < 0.3:  # a strand or two between the outline and the face
                 for t in rng.uniform(0.35, 0.7, rng.integers(1, 3)):
                     mid = centre + ray[run] * (face_r[run] + t * (r[run] - face_r[run]))[:, None]
@@ -151,7 +151,7 @@ def hair(p, oval: np.ndarray, silhouette: np.ndarray | None, rng, style: str | N
             rr = rr + rng.normal(0, 0.4, len(turns))
             strokes.append(("line", centre + ray[turns] * rr[:, None], 0.8 * width))
             if rng.random() < 0.5:
-                strokes.append(("line", spline(edge), width))
+                strokes.append(("line", spline(outline), width))
         elif style == "spikes":
             for i in run[::int(rng.integers(3, 6))]:
                 tip = r[i] + rng.uniform(-0.5, 1.5)

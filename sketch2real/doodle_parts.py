@@ -239,8 +239,8 @@ def nose(p, rng, grow: float) -> list:
         pts = resample(np.array(scale([start, end])))
     elif kind == "u":  # a small u (or a flat v) under the tip
         r = 0.3 * np.linalg.norm(wing - other) * rng.uniform(0.8, 1.2)
-        pts = ellipse(tip + (bottom - tip) * 0.3, r, r * rng.uniform(0.4, 0.8), rng.uniform(0, 30), rng.uniform(150, 180))
-        pts = centre + (pts - centre) * grow
+        pts = scale(ellipse(tip + (bottom - tip) * 0.3, r, r * rng.uniform(0.4, 0.8), rng.uniform(0, 30),
+                            rng.uniform(150, 180)))
     elif kind == "L":
         foot = bottom * 0.7 + wing * 0.3
         pts = np.array(scale([top, p[195], (tip + bottom) / 2 * 0.7 + foot * 0.3, foot, wing * 0.9 + bottom * 0.1]))

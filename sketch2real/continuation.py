@@ -5,6 +5,7 @@ for how long). Beside it, the trainer keeps the discriminator, without optimiser
 
     <name>.discriminator.safetensors               its finest PatchGAN: what any later run loads
     <name>.multiscale_discriminator.safetensors    with --d-scales > 1, all its PatchGANs
+    <name>.photo_discriminator.safetensors         with --d-photo, the PatchGAN that judges photos alone
 
 A run may continue a release whose generator is smaller than its own: one without the colour-hint inputs,
 or with a narrower decoder (--decoder-mult). The release is grown to fit, with new weights that start
@@ -31,6 +32,11 @@ def discriminator_path(release: Path) -> Path:
 def multiscale_discriminator_path(release: Path) -> Path:
     """Where a release trained with --d-scales > 1 keeps all its PatchGANs: <name>.multiscale_discriminator.safetensors."""
     return Path(release).with_suffix(".multiscale_discriminator.safetensors")
+
+
+def photo_discriminator_path(release: Path) -> Path:
+    """Where a release trained with --d-photo keeps the PatchGAN that judges photos without their sketch."""
+    return Path(release).with_suffix(".photo_discriminator.safetensors")
 
 
 def load_released_generator(release: Path, G: UNetGenerator) -> float:
@@ -72,3 +78,21 @@ def release_discriminator(D: nn.Module, d_config: dict, release: Path, summary: 
     ckpt.save_release(patchgans(d)[0], finest, discriminator_path(release), extra=extra)
     if d_config.get("scales", 1) > 1:
         ckpt.save_release(d, d_config, multiscale_discriminator_path(release), extra=extra)
+
+
+def load_released_photo_discriminator(release: Path, D_photo: nn.Module) -> None:
+    """Copy a release's photo-only PatchGAN into D_photo when it has one; otherwise D_photo starts fresh."""
+    path = photo_discriminator_path(release)
+    if not path.is_file():
+        print(f"note: {release} has no {path.name}; the photo-only discriminator (--d-photo) starts fresh",
+              file=sys.stderr)
+        return
+    old, _ = ckpt.load_release(path, build_discriminator)
+    D_photo.load_state_dict(old.state_dict())
+
+
+def release_photo_discriminator(D_photo: nn.Module, d_config: dict, release: Path, summary: dict) -> None:
+    """The photo-only PatchGAN beside the released generator, for later --init-from --d-photo runs."""
+    d = D_photo.cpu().to(memory_format=torch.contiguous_format)
+    ckpt.save_release(d, d_config, photo_discriminator_path(release),
+                      extra={"generator": release.name, "trained": summary})

@@ -29,6 +29,9 @@ Choices that matter, and why (notes/06_sketch2real.md has the longer story):
 * Multi-scale PatchGAN (pix2pixHD, optional): more PatchGANs of the same shape judge the pair shrunk to
   half size, a quarter... A patch at half size covers twice the picture, so the coarser judges look at
   layout and shape while the finest keeps asking for texture, without a deeper (slower) single D.
+* Photo-only PatchGAN (optional, `conditional=False`): the same judge without the sketch channel. It cannot
+  excuse a dark line in the picture by a stroke in the drawing, so a stroke copied into the photo looks fake
+  to it wherever it is (the trainer's --d-photo adds it beside the pair judge).
 """
 import torch
 import torch.nn.functional as F
@@ -129,11 +132,14 @@ class UNetGenerator(nn.Module):
 
 
 class PatchDiscriminator(nn.Module):
-    """(sketch [B, 1, S, S], photo [B, 3, S, S]) -> logits [B, 1, s, s], one per overlapping patch."""
+    """(sketch [B, 1, S, S], photo [B, 3, S, S]) -> logits [B, 1, s, s], one per overlapping patch.
+    With `conditional=False` it judges the photo alone and ignores the sketch ("is this a real photo?",
+    whatever was drawn): the trainer's --d-photo."""
 
-    def __init__(self, width: int = 64, layers: int = 3):
+    def __init__(self, width: int = 64, layers: int = 3, conditional: bool = True):
         super().__init__()
-        blocks, c = [], SKETCH_CHANNELS + PHOTO_CHANNELS
+        self.conditional = conditional
+        blocks, c = [], (SKETCH_CHANNELS if conditional else 0) + PHOTO_CHANNELS
         for i in range(layers):  # each halves the size and widens the patch each logit sees
             c_out = width * 2 ** i
             blocks += [spectral_norm(nn.Conv2d(c, c_out, 4, stride=2, padding=1)), nn.LeakyReLU(0.2, inplace=True)]
@@ -144,7 +150,7 @@ class PatchDiscriminator(nn.Module):
 
     def forward(self, sketch, photo, features: bool = False):
         """Logits; with `features`, also every hidden layer's activations (for feature matching)."""
-        x = torch.cat([sketch, photo], dim=1)
+        x = torch.cat([sketch, photo], dim=1) if self.conditional else photo
         if not features:
             return self.net(x)
         hidden = []
@@ -197,10 +203,11 @@ def generator_config(image_size: int, width: int, max_channels: int, out_width: 
     return config
 
 
-def discriminator_config(width: int, layers: int, scales: int = 1) -> dict:
-    """The discriminator's constructor arguments (scales only when more than one, so single-scale releases
-    and checkpoints read as before)."""
-    return {"width": width, "layers": layers, **({"scales": scales} if scales > 1 else {})}
+def discriminator_config(width: int, layers: int, scales: int = 1, conditional: bool = True) -> dict:
+    """The discriminator's constructor arguments (scales only when more than one, conditional only when not,
+    so earlier releases and checkpoints read as before)."""
+    return {"width": width, "layers": layers, **({"scales": scales} if scales > 1 else {}),
+            **({} if conditional else {"conditional": False})}
 
 
 def build_discriminator(scales: int = 1, **config) -> PatchDiscriminator | MultiScaleDiscriminator:

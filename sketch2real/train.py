@@ -11,15 +11,18 @@
                                                                    # the released model (G and D, fresh optimisers)
     python -m sketch2real.train --init-from sketch2real/release/faces.safetensors --decoder-mult 1.5
                                                                    # ... grown to a wider decoder first
+    python -m sketch2real.train --init-from sketch2real/release/faces.safetensors --d-photo 1
+                                                                   # ... with a second judge that sees the
+                                                                   # photo alone (notes/06 section 5.10)
 
 The pairs come from sketch2real.pairs: faces get --variants synthetic sketches per photo (edges drawn with a
 random pen, and landmark doodles), shoes and handbags their edge maps in the same pen, people stick figures
 and outlines drawn from their body pose. Each step: D learns to tell (sketch, real photo) from
 (sketch, generated photo), patch by patch; then G learns to fool D while staying close to the real photo
 in L1. With --hints (the default) the generator also gets colour hints sampled from the photo
-(sketch2real.hints), as the page's colour pen gives them. notes/06_sketch2real.md walks through it.
+(sketch2real.hints), as the page's colour pen gives them. notes/06_sketch2real.md walks through it; every
+option, with its default per dataset, is in sketch2real/options.py.
 """
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -29,159 +32,23 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 
 from ganlab import checkpoint as ckpt
-from ganlab import cli, distributed
+from ganlab import distributed
 from ganlab.augment import diff_augment
 from ganlab.data import DataError, to_unit_range
 from ganlab.device import autocast, pick_device, resolve_precision, seed_everything
 from ganlab.plotting import save_grid
 from ganlab.training import MetricsLog, ema_update, release_sampler, run_cli, run_loop, start_run
-from sketch2real.continuation import (discriminator_path, load_released_discriminator, load_released_generator,
-                                      release_discriminator)
-from sketch2real.data import CACHE_DIR
+from sketch2real.continuation import (load_released_discriminator, load_released_generator,
+                                      load_released_photo_discriminator, release_discriminator,
+                                      release_photo_discriminator)
 from sketch2real.hints import HINT_CHANNELS, hint_preview, sample_hints
-from sketch2real.losses import CLASSIFIER_WEIGHTS, PerceptualL1, hint_colour_l1
+from sketch2real.losses import PerceptualL1, hint_colour_l1
 from sketch2real.models import (build_discriminator, build_generator, count_parameters, discriminator_config,
                                 generator_config)
+from sketch2real.options import DATASETS, parse_args
 from sketch2real.pairs import load_pairs, people_bank, sketch_bank, test_sketches, with_doodles
 
 PROJECT = "sketch2real"
-DATASETS = {"faces": (64, 64), "shoes_bags": (128, 128), "people": (192, 128)}  # (height, width) of the pictures
-DEFAULT_WIDTH = {"faces": 32, "shoes_bags": 32, "people": 16}  # people: 16 keeps the ONNX file under 8 MB
-# L1's weight beside the GAN loss, as each released model was trained (notes/06 sections 5.4 and 5.6)
-DEFAULT_LAMBDA_L1 = {"faces": 10.0, "shoes_bags": 30.0, "people": 30.0}
-# the colour-follow loss (--hint-colour) and the share of pairs given no colour (--hint-none), as each release
-# was last trained (faces: notes/06 section 5.8)
-DEFAULT_HINT_COLOUR = {"faces": 2.0, "shoes_bags": 0.0, "people": 0.0}
-DEFAULT_HINT_NONE = {"faces": 0.6, "shoes_bags": 0.4, "people": 0.4}
-
-
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m sketch2real.train", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    g = p.add_argument_group("data and output")
-    g.add_argument("--dataset", default="faces", choices=list(DATASETS))
-    g.add_argument("--kind", default="all", choices=["all", "shoes", "bags"], help="shoes_bags only: which objects")
-    g.add_argument("--data-dir", type=cli.existing_path, default=None,
-                   help="the dataset's npz or a folder of images (default: "
-                        "../shared/data/faces_celeba, shoes_bags_edges or people_ccp)")
-    g.add_argument("--out", type=cli.output_dir, default=None, help="run folder (default: runs/sketch2real_<dataset>)")
-    g.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
-    g.add_argument("--init-from", type=cli.release_file, default=None,
-                   help="start from released weights (<name>.safetensors: the EMA generator, and its discriminator "
-                        "<name>.discriminator.safetensors); optimisers start fresh. Training time adds up")
-    g.add_argument("--fresh-discriminator", action="store_true",
-                   help="with --init-from: start a new discriminator (for a release that has none)")
-    g.add_argument("--cache-dir", type=cli.output_dir, default=CACHE_DIR,
-                   help="where decoded pictures and sketches are cached")
-    g.add_argument("--variants", type=cli.positive_int, default=4, help="synthetic sketches made per training photo")
-    g.add_argument("--doodles", type=cli.float_in(0, 1), default=None,
-                   help="faces: share of training sketches that are landmark doodles (sketch2real.doodle) instead "
-                        "of edge sketches (default 0.5 when the landmark cache exists, else 0 with a note)")
-    g.add_argument("--limit", type=cli.non_negative_int, default=0, help="use only the first N training pairs (0: all)")
-    g = p.add_argument_group("model")
-    g.add_argument("--width", type=cli.positive_int, default=None,
-                   help="U-Net channels after the first halving (default: 16 for people, else 32)")
-    g.add_argument("--max-channels", type=cli.positive_int, default=256, help="cap on U-Net channels")
-    g.add_argument("--out-width", type=cli.positive_int, default=16, help="U-Net channels at full size, before RGB")
-    g.add_argument("--decoder-mult", type=cli.float_in(1, 4), default=1.0,
-                   help="widen the two coarsest decoder stages (8x8 and 16x16 at 64 px) by this factor; a narrower "
-                        "--init-from release is widened with new channels that start silent")
-    g.add_argument("--d-width", type=cli.positive_int, default=32, help="PatchGAN channels after the first halving")
-    g.add_argument("--d-layers", type=cli.positive_int, default=3,
-                   help="PatchGAN halvings (3: an 8x8 grid of logits at 64x64)")
-    g.add_argument("--d-scales", type=cli.positive_int, default=1,
-                   help="pix2pixHD's multi-scale discriminator: N PatchGANs of the same shape, the k-th judging the "
-                        "pair at 1/2^k size; D's loss and G's GAN loss are means over the scales. The release keeps "
-                        "the finest in <name>.discriminator.safetensors (what any --init-from loads) and, for N > 1, "
-                        "all N in <name>.multiscale_discriminator.safetensors; --init-from with N > 1 loads as many "
-                        "scales as the release has and starts the others fresh")
-    g.add_argument("--hints", action=argparse.BooleanOptionalAction, default=True,
-                   help="colour-hint inputs (the page's colour pen), sampled from the photo in training")
-    g.add_argument("--hint-none", type=cli.float_in(0, 1), default=None,
-                   help="share of training pairs given no colour hint (default: 0.6 for faces, else 0.4)")
-    g.add_argument("--blank-sketch", type=cli.float_in(0, 1), default=0.03,
-                   help="share of pairs with colour whose sketch is blank paper (a drawing in colour only)")
-    g = p.add_argument_group("optimisation")
-    g.add_argument("--l1-only", action="store_true", help="no discriminator: the L1 regression baseline")
-    g.add_argument("--lambda-l1", type=cli.non_negative_float, default=None,
-                   help="weight of L1 next to the GAN loss (default: 10 for faces, 30 otherwise). Version 1 used "
-                        "pix2pix's 100; with doodles in training 30 halved the held-out distances at equal time, "
-                        "and 10 did better again on faces (notes/06 sections 5.4 and 5.6)")
-    g.add_argument("--l1-pool", type=cli.positive_int, default=1,
-                   help="compare output and photo in L1 after averaging KxK blocks: a doodle is warped against its "
-                        "photo, and a coarser L1 asks for the right colours and layout, not the photo's exact pixels")
-    g.add_argument("--feature-matching", type=cli.non_negative_float, default=0.0,
-                   help="weight of pix2pixHD's feature matching: L1 between D's hidden activations for the real and "
-                        "the generated photo of the same sketch (0: off)")
-    g.add_argument("--perceptual", type=cli.non_negative_float, default=0.0,
-                   help="weight of a perceptual L1 between the generated and the real photo, on the early features "
-                        "of the project's frozen CIFAR-10 classifier (sketch2real.losses: both shrunk to 32 pixels "
-                        "on the shorter side; needs cifar10_gan/weights/classifier.safetensors) (0: off)")
-    g.add_argument("--diffaug", action="store_true",
-                   help="DiffAugment: D sees real and generated pairs shifted, cut out and recoloured alike "
-                        "(ganlab.augment), so it memorises the training photos less")
-    g.add_argument("--hint-colour", type=cli.non_negative_float, default=None,
-                   help="weight of an L1 between the output's local colour (3x3 mean) and the colour asked for, "
-                        "inside the hinted regions: the photo's own texture there is not what the pen asked for "
-                        "(default: 1 for faces with --hints, else 0: off)")
-    g.add_argument("--steps", type=cli.positive_int, default=20000)
-    g.add_argument("--minutes", type=cli.positive_float, default=None, help="also stop after this much training time")
-    g.add_argument("--batch-size", type=cli.positive_int, default=32)
-    g.add_argument("--lr-g", type=cli.positive_float, default=2e-4)
-    g.add_argument("--lr-d", type=cli.positive_float, default=2e-4)
-    g.add_argument("--lr-decay-from", type=cli.non_negative_int, default=None,
-                   help="from this step on, lower both learning rates linearly to zero at --steps (pix2pix's "
-                        "schedule; a finishing phase that settles the last speckles). Default: constant")
-    g.add_argument("--beta1", type=cli.float_in(0, 1, high_open=True), default=0.5)
-    g.add_argument("--ema", type=cli.float_in(0, 1, high_open=True), default=0.999,
-                   help="decay of the generator's weight average (0: off)")
-    g.add_argument("--seed", type=int, default=0)
-    g = p.add_argument_group("speed")
-    g.add_argument("--device", type=cli.device, default="auto", help="auto, cpu or cuda")
-    g.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
-                   help="auto: bf16 autocast on CUDA, fp32 on CPU")
-    g.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True)
-    g.add_argument("--threads", type=cli.non_negative_int, default=0, help="CPU threads for torch (0: torch's default)")
-    g.add_argument("--compile", action="store_true", help="torch.compile G and D (worth it on CUDA)")
-    g = p.add_argument_group("logging")
-    g.add_argument("--log-every", type=cli.positive_int, default=50)
-    g.add_argument("--sample-every", type=cli.non_negative_int, default=500)
-    g.add_argument("--eval-every", type=cli.non_negative_int, default=500,
-                   help="held-out L1 on --eval-pairs pairs (0: off)")
-    g.add_argument("--eval-pairs", type=cli.positive_int, default=200)
-    g.add_argument("--ckpt-every", type=cli.positive_int, default=250)
-    g.add_argument("--keep", type=cli.positive_int, default=3, help="checkpoints kept")
-    g.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--debug-nan-at-step", type=int, default=None, help=argparse.SUPPRESS)  # tests the NaN guard
-    args = p.parse_args(argv)
-    if args.init_from is not None:
-        if args.resume:
-            p.error("--init-from starts a new run; --resume continues one: give one of them")
-        if not (args.l1_only or args.fresh_discriminator or discriminator_path(args.init_from).is_file()):
-            p.error(f"--init-from {args.init_from}: its discriminator {discriminator_path(args.init_from)} is missing "
-                    "(released before discriminators were kept); add --fresh-discriminator to start a new one")
-    if args.out is None:
-        args.out = Path(f"runs/sketch2real_{args.dataset}" + ("_l1" if args.l1_only else ""))
-    if args.width is None:
-        args.width = DEFAULT_WIDTH[args.dataset]
-    if args.lambda_l1 is None:
-        args.lambda_l1 = DEFAULT_LAMBDA_L1[args.dataset]
-    if args.l1_only and (args.feature_matching or args.diffaug or args.d_scales > 1):
-        p.error("--feature-matching, --diffaug and --d-scales act on the discriminator, which --l1-only does not have")
-    if args.perceptual and not CLASSIFIER_WEIGHTS.is_file():
-        p.error(f"--perceptual needs the CIFAR-10 classifier's weights {CLASSIFIER_WEIGHTS}, which are missing "
-                "(train them with python -m cifar10_gan.classifier)")
-    if args.lr_decay_from is not None and args.lr_decay_from >= args.steps:
-        p.error(f"--lr-decay-from {args.lr_decay_from} must come before --steps {args.steps}")
-    if args.hint_none is None:
-        args.hint_none = DEFAULT_HINT_NONE[args.dataset]
-    if args.hint_colour is None:
-        args.hint_colour = DEFAULT_HINT_COLOUR[args.dataset] if args.hints else 0.0
-    if args.hint_colour and not args.hints:
-        p.error("--hint-colour needs the colour-hint inputs (--hints)")
-    if args.doodles and args.dataset != "faces":
-        p.error("--doodles is for faces (landmark doodles); people get their drawings from their pose")
-    return args
 
 
 # ---- training -----------------------------------------------------------------------------------------
@@ -231,25 +98,30 @@ class Trainer:
         self.d_cfg = discriminator_config(args.d_width, args.d_layers, args.d_scales)
         self.G = build_generator(**self.model_cfg)
         self.D = None if args.l1_only else build_discriminator(**self.d_cfg)
+        self.d_photo_cfg = discriminator_config(args.d_width, args.d_layers, conditional=False)
+        self.D_photo = build_discriminator(**self.d_photo_cfg) if args.d_photo else None
         self.prior_seconds = 0.0  # training time of the release this run continues (--init-from)
         self.continues = None if args.init_from is None else str(args.init_from)  # kept when resumed
         if args.init_from is not None:
             self.init_from(args.init_from, fresh_d=args.fresh_discriminator)
         self.G.to(self.device)
-        if self.D is not None:
-            self.D.to(self.device)
+        for m in (self.D, self.D_photo):
+            if m is not None:
+                m.to(self.device)
         # frozen and not saved: no optimiser sees it, and every run loads the same file
         self.perceptual = PerceptualL1().to(self.device) if args.perceptual else None
         if args.channels_last:
-            for m in (self.G, self.D):
+            for m in (self.G, self.D, self.D_photo):
                 if m is not None:
                     m.to(memory_format=torch.channels_last)
         self.G_ema = AveragedModel(self.G, multi_avg_fn=ema_update(args.ema), use_buffers=True)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=args.lr_g, betas=(args.beta1, 0.999))
-        self.opt_d = None if self.D is None else torch.optim.Adam(self.D.parameters(), lr=args.lr_d,
-                                                                  betas=(args.beta1, 0.999))
+        self.opt_d, self.opt_d_photo = (None if m is None else torch.optim.Adam(m.parameters(), lr=args.lr_d,
+                                                                                betas=(args.beta1, 0.999))
+                                        for m in (self.D, self.D_photo))
         self.noise = torch.Generator().manual_seed(args.seed)  # picks batches, variants and flips
-        self.G_fwd, self.D_fwd = (None if m is None else distributed.wrap(m, args.compile) for m in (self.G, self.D))
+        self.G_fwd, self.D_fwd, self.D_photo_fwd = (None if m is None else distributed.wrap(m, args.compile)
+                                                    for m in (self.G, self.D, self.D_photo))
         self.step, self.train_seconds = 0, 0.0
 
     def init_from(self, release: Path, fresh_d: bool) -> None:
@@ -258,6 +130,8 @@ class Trainer:
         self.prior_seconds = load_released_generator(release, self.G)
         if self.D is not None and not fresh_d:
             load_released_discriminator(release, self.D, self.args.d_scales)
+        if self.D_photo is not None:
+            load_released_photo_discriminator(release, self.D_photo)
         print(f"initialised from {release} ({self.prior_seconds / 60:.0f} min of training so far)"
               + (", new discriminator" if fresh_d and self.D is not None else ""), file=sys.stderr)
 
@@ -295,7 +169,8 @@ class Trainer:
     def train_step(self) -> dict:
         if self.args.lr_decay_from is not None:
             scale = self.learning_rate_scale()
-            for opt, lr in ((self.opt_g, self.args.lr_g), (self.opt_d, self.args.lr_d)):
+            for opt, lr in ((self.opt_g, self.args.lr_g), (self.opt_d, self.args.lr_d),
+                            (self.opt_d_photo, self.args.lr_d)):
                 for group in [] if opt is None else opt.param_groups:
                     group["lr"] = lr * scale
         sketch, photo, hints = self.next_batch()
@@ -311,9 +186,21 @@ class Trainer:
                 logits = per_scale(self.D_fwd(torch.cat([sketch_r, sketch_f]), torch.cat([real, fake_d])))
             real_fake = [logit.float().chunk(2) for logit in logits]  # per scale: (real's, generated's)
             loss_d = scale_mean(F.softplus(-real).mean() + F.softplus(gen).mean() for real, gen in real_fake)
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            self.opt_d.step()
+            loss_d_photo = 0.0
+            if self.D_photo is not None:  # the same real and generated photos, judged without their sketch
+                with autocast(self.device, self.precision):
+                    real_p, gen_p = self.D_photo_fwd(torch.cat([sketch_r, sketch_f]),
+                                                         torch.cat([real, fake_d])).float().chunk(2)
+                loss_d_photo = F.softplus(-real_p).mean() + F.softplus(gen_p).mean()
+                stats.update(d_photo_real=torch.sigmoid(real_p).mean().detach(),
+                             d_photo_fake=torch.sigmoid(gen_p).mean().detach())
+            for opt in (self.opt_d, self.opt_d_photo):
+                if opt is not None:
+                    opt.zero_grad(set_to_none=True)
+            (loss_d + loss_d_photo).backward()  # the two judges share no weights: each gets its own gradient
+            for opt in (self.opt_d, self.opt_d_photo):
+                if opt is not None:
+                    opt.step()
             stats.update(loss_d=loss_d.detach(),
                          d_real=scale_mean(torch.sigmoid(real).mean() for real, _ in real_fake).detach(),
                          d_fake=scale_mean(torch.sigmoid(gen).mean() for _, gen in real_fake).detach())
@@ -348,11 +235,19 @@ class Trainer:
             loss_gan = scale_mean(F.softplus(-scale.float()).mean() for scale in per_scale(logit))
             loss_g = loss_g + loss_gan
             stats["loss_gan"] = loss_gan.detach()
+        if self.D_photo is not None:
+            self.D_photo.requires_grad_(False)
+            with autocast(self.device, self.precision):
+                logit_photo = self.D_photo_fwd(*augment(sketch, fake))
+            loss_gan_photo = F.softplus(-logit_photo.float()).mean()
+            loss_g = loss_g + self.args.d_photo * loss_gan_photo
+            stats["loss_gan_photo"] = loss_gan_photo.detach()
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
-        if self.D is not None:
-            self.D.requires_grad_(True)
+        for m in (self.D, self.D_photo):
+            if m is not None:
+                m.requires_grad_(True)
         if self.args.ema:
             self.G_ema.update_parameters(self.G)
         stats.update(loss_g=loss_g.detach(), l1=l1.detach())
@@ -374,7 +269,8 @@ class Trainer:
         settings = {**self.model_cfg, "l1_only": self.args.l1_only, "d_width": self.args.d_width,
                     "d_layers": self.args.d_layers}
         # newer settings only when on, so that checkpoints written before they existed still resume
-        optional = {"d_scales": (self.args.d_scales, 1), "perceptual": (self.args.perceptual, 0.0)}
+        optional = {"d_scales": (self.args.d_scales, 1), "perceptual": (self.args.perceptual, 0.0),
+                    "d_photo": (self.args.d_photo, 0.0)}
         settings.update({k: value for k, (value, off) in optional.items() if value != off})
         return settings
 
@@ -390,7 +286,9 @@ class Trainer:
                 "G": self.G.state_dict(), "G_ema": self.G_ema.state_dict(), "opt_g": self.opt_g.state_dict(),
                 "D": None if self.D is None else self.D.state_dict(),
                 "opt_d": None if self.D is None else self.opt_d.state_dict(),
-                "rng": ckpt.rng_state(self.noise)}
+                "rng": ckpt.rng_state(self.noise),
+                **({} if self.D_photo is None else {"D_photo": self.D_photo.state_dict(),
+                                                    "opt_d_photo": self.opt_d_photo.state_dict()})}
 
     def load_state(self, state: dict, path) -> None:
         ckpt.check_same_model(state["model_config"], self.model_settings, path)
@@ -398,6 +296,8 @@ class Trainer:
         self.opt_g.load_state_dict(state["opt_g"])
         if self.D is not None:
             self.D.load_state_dict(state["D"]), self.opt_d.load_state_dict(state["opt_d"])
+        if self.D_photo is not None:
+            self.D_photo.load_state_dict(state["D_photo"]), self.opt_d_photo.load_state_dict(state["opt_d_photo"])
         ckpt.restore_rng_state(state["rng"], self.noise)
         self.step, self.train_seconds = state["step"], state["train_seconds"]
         self.prior_seconds = state.get("prior_seconds", 0.0)
@@ -463,9 +363,13 @@ def plot_curves(rows: list[dict], path: Path, title: str = "") -> Path:
 def train(args) -> dict:
     out: Path = args.out
     trainer, log = start_run(args, PROJECT, Trainer)
-    print(f"{args.dataset}: {trainer.photos.shape[0]} training pairs x {args.variants} sketches, generator "
-          f"{count_parameters(trainer.G) / 1e6:.2f} M parameters" + ("" if trainer.D is None else
-          f", discriminator {count_parameters(trainer.D) / 1e6:.2f} M ({args.d_scales} scale(s))"), file=sys.stderr)
+    sizes = [f"generator {count_parameters(trainer.G) / 1e6:.2f} M parameters"]
+    if trainer.D is not None:
+        sizes.append(f"discriminator {count_parameters(trainer.D) / 1e6:.2f} M ({args.d_scales} scale(s))")
+    if trainer.D_photo is not None:
+        sizes.append(f"photo-only discriminator {count_parameters(trainer.D_photo) / 1e6:.2f} M")
+    print(f"{args.dataset}: {trainer.photos.shape[0]} training pairs x {args.variants} sketches, " + ", ".join(sizes),
+          file=sys.stderr)
 
     def evaluate():
         l1 = trainer.held_out_l1()
@@ -486,6 +390,8 @@ def train(args) -> dict:
                     extra={"trained": summary, "dataset": args.dataset, "kind": args.kind})
     if trainer.D is not None:  # kept so that a later run can continue this one (--init-from)
         release_discriminator(trainer.D, trainer.d_cfg, out / "generator.safetensors", summary)
+    if trainer.D_photo is not None:
+        release_photo_discriminator(trainer.D_photo, trainer.d_photo_cfg, out / "generator.safetensors", summary)
     print(json.dumps(summary))
     return summary
 

@@ -33,7 +33,10 @@ from test_cifar10_gan import write_tiny_cifar
 from test_sketch2real_model import tiny_faces  # noqa: F401  (a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
-EARLY, LATE = dict(rel=2e-5, abs=1e-6), dict(rel=2e-3, abs=1e-6)  # abs: d_real/d_fake are logged to 6 decimals
+# abs: d_real/d_fake are logged to 6 decimals. A wrong split of the batch shows at step 1, at 1e-2 or more;
+# rounding differences grow over the steps, faster on some CPUs (on an AMD EPYC: MNIST's losses 3e-5 apart at
+# step 10, and its generator gradient norm, a diagnostic summed over every weight, 2e-4 at step 7, 8e-3 at 20)
+EARLY, LATE, GRAD_NORM = dict(rel=1e-4, abs=1e-6), dict(rel=2e-3, abs=1e-6), dict(rel=2e-2, abs=1e-6)
 EXACT = dict(rel=0, abs=0)
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "GANLAB_DIST_TIMEOUT": "60"}
 ENV.pop("WORLD_SIZE", None)
@@ -95,7 +98,7 @@ def assert_same_losses(one: Path, two: Path, steps=range(1, STEPS + 1), tol=None
         figures = [k for k in a[s] if k.startswith(("loss", "d_real", "d_fake", "l1", "g_grad"))]
         assert figures
         for k in figures:
-            t = tol or (EARLY if s <= 10 else LATE)
+            t = tol or (GRAD_NORM if k.startswith("g_grad") else EARLY if s <= 10 else LATE)
             assert b[s][k] == pytest.approx(a[s][k], **t), f"step {s}, {k}: {a[s][k]} ({one.name}) vs {b[s][k]}"
 
 
@@ -133,11 +136,12 @@ def trainer_flags(project: str, data: Path, cache: Path) -> list:
     if project == "cifar10_gan":  # the strong recipe: DiffAugment, 2 D steps, spectral norm, EMA, class BN
         return [*common, "--data-dir", data, "--cache-dir", cache, "--arch", "sngan", "--width", 16,
                 "--d-width", 16, "--z-dim", 16, "--batch-size", 8, "--sample-every", 10]
-    # sketch2real, with DiffAugment, feature matching, a two-scale D, the perceptual and the colour losses
+    # sketch2real, with DiffAugment, feature matching, a two-scale D, the photo-only D, the perceptual and the colour
+    # losses
     return [*common, "--data-dir", data, "--cache-dir", cache, "--width", 8, "--max-channels", 16,
             "--out-width", 8, "--d-width", 8, "--batch-size", 4, "--variants", 2, "--eval-pairs", 3,
             "--sample-every", 10, "--doodles", 0, "--diffaug", "--feature-matching", 1,
-            "--d-scales", 2, "--perceptual", 0.5, "--hint-colour", 1]
+            "--d-scales", 2, "--perceptual", 0.5, "--hint-colour", 1, "--d-photo", 1]
 
 
 @pytest.fixture(scope="module")

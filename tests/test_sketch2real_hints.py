@@ -226,14 +226,18 @@ def assert_same_discriminator(a, b):
 
 def test_init_from_a_single_scale_release_with_two_scales(tiny_faces, tmp_path):
     """--d-scales 2 continuing a single-PatchGAN release: the release's D is the finest scale, the coarser one
-    starts fresh. Its own release keeps the finest alone and both together: runs of either kind continue it."""
+    starts fresh. Its own release keeps the finest alone and both together: runs of either kind continue it.
+    The photo-only judge (--d-photo) goes the same way: fresh at first, then released and continued."""
     release = tmp_path / "single.safetensors"
     save_release(random_net(**TINY, hint_channels=4), {**TINY, "hint_channels": 4}, release)
     d_config = {"width": 8, "layers": 3}  # SMALL's
     save_release(build_discriminator(**d_config), d_config, release.with_suffix(".discriminator.safetensors"))
     common = ["--data-dir", str(tiny_faces), "--cache-dir", str(tmp_path / "cache"), "--steps", "2"]
-    proc = run_train(*common, *frozen("--d-scales", "2"), "--out", str(tmp_path / "two"), "--init-from", str(release))
+    proc = run_train(*common, *frozen("--d-scales", "2", "--d-photo", "1"), "--out", str(tmp_path / "two"),
+                     "--init-from", str(release))
     assert "holds 1 discriminator scale(s); the other 1 of --d-scales 2 start fresh" in proc.stderr
+    assert "has no single.photo_discriminator.safetensors; the photo-only discriminator (--d-photo) starts fresh" \
+        in proc.stderr
     released, _ = load_release(release.with_suffix(".discriminator.safetensors"), build_discriminator)
     two = tmp_path / "two" / "generator.safetensors"
     finest, _ = load_release(two.with_suffix(".discriminator.safetensors"), build_discriminator)
@@ -242,11 +246,17 @@ def test_init_from_a_single_scale_release_with_two_scales(tiny_faces, tmp_path):
     assert_same_discriminator(released, finest)
     assert_same_discriminator(released, patchgans(both)[0])
     run_train(*common, *frozen(), "--out", str(tmp_path / "one_again"), "--init-from", str(two))
-    proc = run_train(*common, *frozen("--d-scales", "2"), "--out", str(tmp_path / "two_again"), "--init-from", str(two))
-    assert "start fresh" not in proc.stderr
+    proc = run_train(*common, *frozen("--d-scales", "2", "--d-photo", "1"), "--out", str(tmp_path / "two_again"),
+                     "--init-from", str(two))
+    assert "start fresh" not in proc.stderr and "starts fresh" not in proc.stderr
     again, _ = load_release(tmp_path / "two_again" / "generator.multiscale_discriminator.safetensors",
                             build_discriminator)
     assert_same_discriminator(both, again)
+    judge, meta = load_release(two.with_suffix(".photo_discriminator.safetensors"), build_discriminator)
+    assert meta["config"]["conditional"] is False
+    judge_again, _ = load_release(tmp_path / "two_again" / "generator.photo_discriminator.safetensors",
+                                  build_discriminator)
+    assert_same_discriminator(judge, judge_again)
 
 
 def test_init_from_an_old_release_widens_it_and_needs_a_discriminator(tiny_faces, tmp_path):

@@ -39,12 +39,12 @@ def test_missing_classifier_weights_are_named(tmp_path, monkeypatch, capsys):
     missing = tmp_path / "classifier.safetensors"
     with pytest.raises(CheckpointError, match=str(missing)):
         PerceptualL1(missing)
-    import sketch2real.train
-    monkeypatch.setattr(sketch2real.train, "CLASSIFIER_WEIGHTS", missing)
+    import sketch2real.options
+    monkeypatch.setattr(sketch2real.options, "CLASSIFIER_WEIGHTS", missing)
     with pytest.raises(SystemExit):
-        sketch2real.train.parse_args(["--perceptual", "1"])
+        sketch2real.options.parse_args(["--perceptual", "1"])
     assert f"--perceptual needs the CIFAR-10 classifier's weights {missing}" in capsys.readouterr().err
-    assert sketch2real.train.parse_args([]).perceptual == 0.0  # off, the file is not needed
+    assert sketch2real.options.parse_args([]).perceptual == 0.0  # off, the file is not needed
 
 
 def test_two_steps_with_perceptual_loss(tiny_faces, tmp_path):

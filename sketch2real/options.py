@@ -65,6 +65,11 @@ def parse_args(argv=None):
                    help="weight of a second PatchGAN's loss that judges the generated photo alone, without the "
                         "sketch: a stroke copied from a doodle into the picture looks fake to it whatever was "
                         "drawn. 0: off")
+    g.add_argument("--unpaired", type=cli.non_negative_float, default=0.0,
+                   help="with --d-photo: weight of the photo-only judge's loss on pictures drawn from sketches that "
+                        "match no photo (the batch's own, turned, stretched, shifted and partly wiped: "
+                        "sketch2real.pairs.distorted_drawings). No L1 pulls them towards a photo; they only have "
+                        "to look like one. 0: off")
     g.add_argument("--hints", action=argparse.BooleanOptionalAction, default=True,
                    help="colour-hint inputs (the page's colour pen), sampled from the photo in training")
     g.add_argument("--hint-none", type=cli.float_in(0, 1), default=None,
@@ -139,6 +144,8 @@ def parse_args(argv=None):
     if args.l1_only and (args.feature_matching or args.diffaug or args.d_scales > 1 or args.d_photo):
         p.error("--feature-matching, --diffaug, --d-scales and --d-photo act on discriminators, which --l1-only "
                 "does not have")
+    if args.unpaired and not args.d_photo:
+        p.error("--unpaired is judged by the photo-only discriminator: add --d-photo")
     if args.perceptual and not CLASSIFIER_WEIGHTS.is_file():
         p.error(f"--perceptual needs the CIFAR-10 classifier's weights {CLASSIFIER_WEIGHTS}, which are missing "
                 "(train them with python -m cifar10_gan.classifier)")

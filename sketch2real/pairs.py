@@ -9,6 +9,7 @@ Sketches are made once and cached in data/cache/ by content.
     photos, edges = load_pairs("faces", "train")                  # uint8 photos; edges None for faces
     bank = sketch_bank("faces", photos, edges, variants=4, seed=0) # uint8 [4, N, 1, 64, 64], 255 = paper
     held_out = test_sketches("faces", *load_pairs("faces", "test"))  # float [-1, 1], the same every run
+    strange = distorted_drawings(to_unit_range(bank[0, :32]), generator)  # drawings that match no photo
 """
 import hashlib
 import sys
@@ -115,3 +116,31 @@ def people_bank(photos, labels, args) -> tuple[torch.Tensor, torch.Tensor]:
     if not found.any():
         raise DataError("no training photo has a drawing (no pose found and no label map in any)")
     return bank[:, found], photos[found]
+
+
+def distorted_drawings(sketches: torch.Tensor, generator: torch.Generator, max_turn: float = 20.0,
+                       stretch: tuple[float, float] = (0.75, 1.3), max_shift: float = 0.1,
+                       erase: float = 0.5) -> torch.Tensor:
+    """Drawings that match no photo, for --unpaired: each sketch (float [-1, 1], 1 = paper) turned by up to
+    `max_turn` degrees, stretched along x and y independently (exaggerated proportions: a long chin, a wide
+    head), shifted by up to `max_shift` of its size, and with probability `erase` one block of it wiped out (a
+    part left out). Ink moves, paper stays paper: what leaves the picture is gone, what comes in is blank."""
+    b, _, h, w = sketches.shape
+    u = lambda *shape: torch.rand(*shape, generator=generator)  # noqa: E731
+    turn = torch.deg2rad((u(b) * 2 - 1) * max_turn)
+    low, high = stretch
+    sx, sy = low + (high - low) * u(b), low + (high - low) * u(b)
+    shift = (u(b, 2) * 2 - 1) * max_shift * 2  # affine_grid's coordinates span 2 across the picture
+    cos, sin = torch.cos(turn), torch.sin(turn)
+    # affine_grid maps output coordinates to where they are read from: the inverse of the stretch
+    theta = torch.stack([torch.stack([cos / sx, -sin / sx, shift[:, 0]], 1),
+                         torch.stack([sin / sy, cos / sy, shift[:, 1]], 1)], 1)
+    grid = torch.nn.functional.affine_grid(theta.to(sketches.dtype), list(sketches.shape), align_corners=False)
+    ink = torch.nn.functional.grid_sample((1 - sketches) / 2, grid.to(sketches.device), padding_mode="zeros",
+                                          align_corners=False)
+    wipe = u(b) < erase
+    for i in torch.nonzero(wipe).flatten().tolist():
+        bh, bw = int(h * (0.15 + 0.2 * u(1).item())), int(w * (0.15 + 0.2 * u(1).item()))
+        top, left = int((h - bh) * u(1).item()), int((w - bw) * u(1).item())
+        ink[i, :, top:top + bh, left:left + bw] = 0
+    return 1 - 2 * ink

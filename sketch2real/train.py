@@ -14,6 +14,9 @@
     python -m sketch2real.train --init-from sketch2real/release/faces.safetensors --d-photo 1
                                                                    # ... with a second judge that sees the
                                                                    # photo alone (notes/06 section 5.10)
+    python -m sketch2real.train --init-from sketch2real/release/faces.safetensors --d-photo 1 --unpaired 1
+                                                                   # ... which also judges pictures of
+                                                                   # distorted drawings that match no photo
 
 The pairs come from sketch2real.pairs: faces get --variants synthetic sketches per photo (edges drawn with a
 random pen, and landmark doodles), shoes and handbags their edge maps in the same pen, people stick figures
@@ -46,7 +49,8 @@ from sketch2real.losses import PerceptualL1, hint_colour_l1
 from sketch2real.models import (build_discriminator, build_generator, count_parameters, discriminator_config,
                                 generator_config)
 from sketch2real.options import DATASETS, parse_args
-from sketch2real.pairs import load_pairs, people_bank, sketch_bank, test_sketches, with_doodles
+from sketch2real.pairs import (distorted_drawings, load_pairs, people_bank, sketch_bank, test_sketches,
+                               with_doodles)
 
 PROJECT = "sketch2real"
 
@@ -141,7 +145,8 @@ class Trainer:
 
     def next_batch(self):
         """A random batch of (sketch, photo, hints) triples, each sketch one of the photo's variants, half
-        mirrored; hints (None without --hints) are sampled from the mirrored photo."""
+        mirrored; hints (None without --hints) are sampled from the mirrored photo. Fourth, with --unpaired,
+        the same sketches distorted to match no photo (else None)."""
         n, b = self.photos.shape[0], self.args.batch_size
         index = torch.randint(0, n, (b,), generator=self.noise)
         variant = torch.randint(0, self.sketches.shape[0], (b,), generator=self.noise)
@@ -155,8 +160,12 @@ class Trainer:
             blank = (torch.rand(b, generator=self.noise) < self.args.blank_sketch) & (hints[:, 3].amax((1, 2)) > 0)
             sketch = torch.where(blank.view(b, 1, 1, 1), torch.full_like(sketch, 255), sketch)
             hints = distributed.rows(hints).to(self.device, non_blocking=True)  # under torchrun: this rank's rows
+        unpaired = None
+        if self.args.unpaired:  # distorted as a whole batch, so that under torchrun the draws match one process's
+            unpaired = distributed.rows(distorted_drawings(to_unit_range(sketch), self.noise))
+            unpaired = unpaired.to(self.device, non_blocking=True)
         return (to_unit_range(distributed.rows(sketch)).to(self.device, non_blocking=True),
-                to_unit_range(distributed.rows(photo)).to(self.device, non_blocking=True), hints)
+                to_unit_range(distributed.rows(photo)).to(self.device, non_blocking=True), hints, unpaired)
 
     def learning_rate_scale(self) -> float:
         """1 until --lr-decay-from, then a straight line down to 0 at --steps. It depends on the step alone,
@@ -173,9 +182,13 @@ class Trainer:
                             (self.opt_d_photo, self.args.lr_d)):
                 for group in [] if opt is None else opt.param_groups:
                     group["lr"] = lr * scale
-        sketch, photo, hints = self.next_batch()
+        sketch, photo, hints, unpaired = self.next_batch()
         with autocast(self.device, self.precision):
             fake = self.G_fwd(sketch, hints)
+        fake_unpaired = None
+        if self.args.unpaired:  # pictures of drawings that match no photo, judged by the photo-only D alone
+            with autocast(self.device, self.precision):
+                fake_unpaired = self.G_fwd(unpaired)
         stats = {}
         augment = self.augment  # with --diffaug: what D sees of each (sketch, photo) pair is altered
         if self.D is not None:
@@ -191,6 +204,10 @@ class Trainer:
                 with autocast(self.device, self.precision):
                     real_p, gen_p = self.D_photo_fwd(torch.cat([sketch_r, sketch_f]),
                                                          torch.cat([real, fake_d])).float().chunk(2)
+                if fake_unpaired is not None:  # they are generated pictures too
+                    _, unpaired_d = augment(sketch, fake_unpaired.detach())
+                    with autocast(self.device, self.precision):
+                        gen_p = torch.cat([gen_p, self.D_photo_fwd(sketch_f, unpaired_d).float()])
                 loss_d_photo = F.softplus(-real_p).mean() + F.softplus(gen_p).mean()
                 stats.update(d_photo_real=torch.sigmoid(real_p).mean().detach(),
                              d_photo_fake=torch.sigmoid(gen_p).mean().detach())
@@ -241,6 +258,12 @@ class Trainer:
                 logit_photo = self.D_photo_fwd(*augment(sketch, fake))
             loss_gan_photo = F.softplus(-logit_photo.float()).mean()
             loss_g = loss_g + self.args.d_photo * loss_gan_photo
+            if fake_unpaired is not None:
+                with autocast(self.device, self.precision):
+                    logit_unpaired = self.D_photo_fwd(*augment(sketch, fake_unpaired))
+                loss_unpaired = F.softplus(-logit_unpaired.float()).mean()
+                loss_g = loss_g + self.args.unpaired * loss_unpaired
+                stats["loss_gan_unpaired"] = loss_unpaired.detach()
             stats["loss_gan_photo"] = loss_gan_photo.detach()
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -270,7 +293,7 @@ class Trainer:
                     "d_layers": self.args.d_layers}
         # newer settings only when on, so that checkpoints written before they existed still resume
         optional = {"d_scales": (self.args.d_scales, 1), "perceptual": (self.args.perceptual, 0.0),
-                    "d_photo": (self.args.d_photo, 0.0)}
+                    "d_photo": (self.args.d_photo, 0.0), "unpaired": (self.args.unpaired, 0.0)}
         settings.update({k: value for k, (value, off) in optional.items() if value != off})
         return settings
 

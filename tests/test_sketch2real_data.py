@@ -392,3 +392,22 @@ def test_real_faces_split():
     i = int(test_index[k])
     face = np.array(Image.open(io.BytesIO(jpg[offsets[i]:offsets[i + 1]].tobytes())))
     assert torch.equal(test[k], torch.from_numpy(face).permute(2, 0, 1))
+
+
+def test_distorted_drawings_move_the_ink_and_keep_the_paper():
+    """--unpaired's drawings: the same strokes turned, stretched, shifted and partly wiped; blank paper stays
+    blank, the same seed gives the same drawings, and a wiped block holds no ink."""
+    from sketch2real.pairs import distorted_drawings
+    drawings = cartoon_faces(6, size=64, seed=3) * 2 - 1
+    a = distorted_drawings(drawings, torch.Generator().manual_seed(1), erase=0.0)
+    torch.testing.assert_close(a, distorted_drawings(drawings, torch.Generator().manual_seed(1), erase=0.0))
+    assert a.shape == drawings.shape and a.min() >= -1 and a.max() <= 1
+    ink, moved = (drawings < 0).float().mean((1, 2, 3)), (a < 0).float().mean((1, 2, 3))
+    assert ((a < 0) != (drawings < 0)).float().mean() > 0.02, "the strokes should move"
+    assert (moved > 0.4 * ink).all() and (moved < 2.0 * ink).all(), (ink, moved)  # stretched, not lost
+    blank = torch.ones(2, 1, 64, 64)
+    torch.testing.assert_close(distorted_drawings(blank, torch.Generator().manual_seed(1)), blank)
+    no_turn = dict(max_turn=0.0, stretch=(1.0, 1.0), max_shift=0.0)
+    wiped = distorted_drawings(drawings, torch.Generator().manual_seed(2), erase=1.0, **no_turn)
+    assert ((wiped < 0).sum((1, 2, 3)) < (drawings < 0).sum((1, 2, 3))).any(), "a block of ink should be wiped"
+    assert (wiped >= drawings - 1e-5).all(), "wiping only removes ink"

@@ -208,8 +208,10 @@ def test_l1_only_baseline_has_no_discriminator(tiny_faces, tmp_path):
     assert all("loss_d" not in r for r in MetricsLog.read(out / "metrics.jsonl"))
 
 
-@pytest.mark.parametrize("extra", [[], ["--d-scales", "2", "--perceptual", "0.5", "--d-photo", "0.5"]],
-                         ids=["plain", "multiscale"])
+JUDGES = ["--d-scales", "2", "--perceptual", "0.5", "--d-photo", "0.5", "--unpaired", "1"]
+
+
+@pytest.mark.parametrize("extra", [[], JUDGES], ids=["plain", "multiscale"])
 def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_faces, tmp_path, extra):
     common = ["--data-dir", str(tiny_faces), "--cache-dir", str(tmp_path / "cache"), *SMALL, "--steps", "30",
               "--log-every", "1", "--ckpt-every", "10", "--eval-every", "0", *extra]
@@ -232,18 +234,18 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_faces, tmp_path,
     assert sorted(a) == sorted(b) == list(range(1, 31))
     for step in a:
         assert a[step] == pytest.approx(b[step], rel=1e-5, abs=1e-6), f"step {step} differs after resuming"
-    if extra:  # both scales', the photo judge's weights and optimiser state are in the checkpoint; the classifier is not
+    if extra:  # both scales', the photo judge's weights and optimisers are in the checkpoint; the classifier is not
         state = load_checkpoint(latest_checkpoint(crashed), "sketch2real")
         # in the settings a resume must match (ganlab.checkpoint.check_same_model refuses other values)
         assert state["model_config"]["d_scales"] == 2 and state["model_config"]["perceptual"] == 0.5
-        assert state["model_config"]["d_photo"] == 0.5
+        assert state["model_config"]["d_photo"] == 0.5 and state["model_config"]["unpaired"] == 1
         assert state["D_photo"]["net.0.parametrizations.weight.original"].shape[1] == 3, "photo judge: RGB only"
         assert len(state["opt_d_photo"]["state"]) > 0
         assert any(k.startswith("patchgans.1.") for k in state["D"])
         d_parameters = [k for k in state["D"] if not k.endswith(("._u", "._v"))]  # spectral norm's vectors: buffers
         assert len(state["opt_d"]["state"]) == len(d_parameters), "D's optimiser should hold both scales"
         assert not any("stages" in k for k in [*state["G"], *state["D"]])
-        assert all("loss_perc" in r and "loss_gan_photo" in r and "d_photo_real" in r
+        assert all("loss_perc" in r and "loss_gan_photo" in r and "d_photo_real" in r and "loss_gan_unpaired" in r
                    for r in MetricsLog.read(crashed / "metrics.jsonl") if "loss_d" in r)
 
 
@@ -274,6 +276,7 @@ def test_resume_with_another_model_is_refused(tiny_faces, tmp_path):
     (["--l1-only", "--d-scales", "2"], "--d-photo act on discriminators, which --l1-only does not have"),
     (["--l1-only", "--d-photo", "1"], "--d-photo act on discriminators, which --l1-only does not have"),
     (["--d-photo", "-1"], "argument --d-photo"),
+    (["--unpaired", "1"], "--unpaired is judged by the photo-only discriminator: add --d-photo"),
     (["--d-scales", "0"], "argument --d-scales: must be positive"),
     (["--perceptual", "-1"], "argument --perceptual"),
 ])

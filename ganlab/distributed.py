@@ -23,6 +23,7 @@ WORLD_SIZE (or with WORLD_SIZE=1) nothing changes and every helper below is the 
   Caches of decoded data are written atomically by whichever rank gets there first.
 """
 import datetime
+import gc
 import os
 import sys
 
@@ -108,8 +109,20 @@ def device(name: str) -> torch.device | None:
     return None
 
 
-def shutdown() -> None:
+def finish() -> None:
+    """After a run ends normally: wait until every rank is done (rank 0 still evaluates and releases while
+    the others have nothing left to do), so that no process leaves while a peer is still connected."""
     if dist.is_initialized():
+        dist.barrier(group=_ctx.control)
+
+
+def shutdown() -> None:
+    """Leave the process group. The trainer's DDP wrappers hold it from C++ and may sit in reference cycles:
+    collect them first, while the interpreter is whole. Left to the interpreter's exit, gloo's worker threads
+    can outlive it and abort the process ("terminate called without an active exception", seen once in CI
+    on a rank that had finished its work)."""
+    if dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()
     _ctx.rank, _ctx.world_size, _ctx.backend, _ctx.control = 0, 1, None, None
 

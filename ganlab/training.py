@@ -122,6 +122,7 @@ def run_cli(train_fn, args) -> None:
 
     try:
         train_fn(args)
+        distributed.finish()
     except (DataError, ckpt.CheckpointError) as e:
         raise SystemExit(f"error: {e}")
     finally:

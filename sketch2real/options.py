@@ -43,6 +43,11 @@ def parse_args(argv=None):
     g.add_argument("--doodles", type=cli.float_in(0, 1), default=None,
                    help="faces: share of training sketches that are landmark doodles (sketch2real.doodle) instead "
                         "of edge sketches (default 0.5 when the landmark cache exists, else 0 with a note)")
+    g.add_argument("--reframe", type=cli.float_in(0, 1), default=0.0,
+                   help="share of training pairs whose drawing is resized (0.8-1.25 along each axis), turned (up to "
+                        "10 degrees) and shifted (up to 8 %%) against its photo, which stays framed as the dataset "
+                        "frames it: people draw a head of any size anywhere on the page, and the model should still "
+                        "make a well-framed face. 0: off")
     g.add_argument("--limit", type=cli.non_negative_int, default=0, help="use only the first N training pairs (0: all)")
     g = p.add_argument_group("model")
     g.add_argument("--width", type=cli.positive_int, default=None,

@@ -17,6 +17,9 @@
     python -m sketch2real.train --init-from sketch2real/release/faces.safetensors --d-photo 1 --unpaired 1
                                                                    # ... which also judges pictures of
                                                                    # distorted drawings that match no photo
+    python -m sketch2real.train --init-from sketch2real/release/faces.safetensors --reframe 0.5
+                                                                   # ... half the drawings resized, turned and
+                                                                   # shifted against their photo
 
 The pairs come from sketch2real.pairs: faces get --variants synthetic sketches per photo (edges drawn with a
 random pen, and landmark doodles), shoes and handbags their edge maps in the same pen, people stick figures
@@ -53,6 +56,8 @@ from sketch2real.pairs import (distorted_drawings, load_pairs, people_bank, sket
                                with_doodles)
 
 PROJECT = "sketch2real"
+# --reframe: how far a drawing may sit from its photo's framing (pairs.distorted_drawings, nothing wiped)
+REFRAME = dict(max_turn=10.0, stretch=(0.8, 1.25), max_shift=0.08, erase=0.0)
 
 
 # ---- training -----------------------------------------------------------------------------------------
@@ -154,6 +159,10 @@ class Trainer:
         sketch, photo = self.sketches[variant, index], self.photos[index]
         sketch = torch.where(flip.view(b, 1, 1, 1), sketch.flip(-1), sketch)
         photo = torch.where(flip.view(b, 1, 1, 1), photo.flip(-1), photo)
+        if self.args.reframe:  # the drawing moves, the photo does not (drawn over the whole batch, as --unpaired)
+            moved = distorted_drawings(to_unit_range(sketch), self.noise, **REFRAME)
+            pick = (torch.rand(b, generator=self.noise) < self.args.reframe).view(b, 1, 1, 1)
+            sketch = torch.where(pick, moved.add(1).mul(127.5).round().to(torch.uint8), sketch)
         hints = None
         if self.args.hints:
             hints = sample_hints(photo, self.noise, p_none=self.args.hint_none)

@@ -249,6 +249,30 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_faces, tmp_path,
                    for r in MetricsLog.read(crashed / "metrics.jsonl") if "loss_d" in r)
 
 
+def test_reframe_moves_the_drawing_and_leaves_the_photo(tiny_faces, tmp_path):
+    """--reframe: the drawing is resized, turned and shifted against its photo, which stays as the dataset frames
+    it; the same seed gives the same batch, and --reframe 0 draws nothing extra."""
+    from sketch2real.train import Trainer, parse_args
+
+    def batch(reframe: float):
+        args = parse_args(["--data-dir", str(tiny_faces), "--cache-dir", str(tmp_path / "cache"), *SMALL,
+                           "--batch-size", "8", "--doodles", "0", "--no-hints", "--reframe", str(reframe),
+                           "--out", str(tmp_path / "run")])
+        args.world_size, args.batch_per_rank = 1, args.batch_size
+        return Trainer(args).next_batch()
+
+    plain, moved, again = batch(0), batch(1), batch(1)
+    assert torch.equal(plain[1], moved[1]), "the photos should not move"
+    assert torch.equal(moved[0], again[0]), "the same seed should move the drawings the same way"
+    ink, moved_ink = plain[0] < 0, moved[0] < 0
+    changed = (ink != moved_ink).float().mean((1, 2, 3))
+    assert (changed > 0.005).all(), f"every drawing should move: {changed}"
+    assert (moved_ink.sum((1, 2, 3)) > 0.4 * ink.sum((1, 2, 3))).all(), "the strokes should be moved, not lost"
+    half = batch(0.5)[0]
+    kept = [torch.equal(half[i], plain[0][i]) for i in range(8)]
+    assert any(kept) and not all(kept), "about half the drawings should move"
+
+
 def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_faces, tmp_path):
     out = tmp_path / "nan"
     proc = run_train("--data-dir", str(tiny_faces), "--cache-dir", str(tmp_path / "cache"), *SMALL,
@@ -279,6 +303,7 @@ def test_resume_with_another_model_is_refused(tiny_faces, tmp_path):
     (["--unpaired", "1"], "--unpaired is judged by the photo-only discriminator: add --d-photo"),
     (["--d-scales", "0"], "argument --d-scales: must be positive"),
     (["--perceptual", "-1"], "argument --perceptual"),
+    (["--reframe", "1.5"], "argument --reframe"),
 ])
 def test_bad_command_lines_get_clear_errors(tmp_path, args, message):
     proc = run_train("--out", str(tmp_path / "x"), "--cache-dir", str(tmp_path / "cache"), *args, check=False)

@@ -333,11 +333,10 @@ def quick_eval(generator, classifier, n: int, device, real_features=None) -> dic
 
 
 def real_test_features(classifier, data_dir):
-    """Classifier features of the 10,000 real test digits: the reference for the Fréchet distance."""
-    from mnist_gan.classifier import classify
-    x, _ = load_mnist("test", data_dir)
+    """Classifier features of the 10,000 real test digits: the reference for the Fréchet distance (cached)."""
+    from mnist_gan.evaluate import real_features
     with torch.no_grad():
-        return classify(classifier, to_unit_range(x).unsqueeze(1).to(next(classifier.parameters()).device))[1]
+        return real_features(classifier, data_dir)[0]
 
 
 def load_eval_classifier(trainer):

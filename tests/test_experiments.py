@@ -180,13 +180,14 @@ def test_an_experiment_runs_end_to_end(shared_mnist, tmp_path, capsys):
     """The smallest real experiment: GAN and VAE, one seed, a few CPU-seconds each, scored and plotted."""
     from mnist_gan import experiments
     experiments.main(["vae", "--minutes", "0.03", "--seeds", "0", "--jobs", "2", "--eval-every", "10",
-                      "--runs", str(tmp_path / "runs"), "--results", str(tmp_path / "notes")])
+                      "--final-samples", "500", "--runs", str(tmp_path / "runs"), "--results", str(tmp_path / "notes")])
     printed = capsys.readouterr().out
     assert "GAN (standard)" in printed and "conditional VAE" in printed
     result = json.loads((tmp_path / "notes" / "experiments" / "results" / "vae_vs_gan.json").read_text())
     for name in ("GAN (standard)", "conditional VAE"):
         row = result["variants"][name]
         assert row["steps"]["mean"] > 0 and row["fd"]["mean"] > 0 and 0 <= row["cond_acc"]["mean"] <= 1
+    assert {json.loads(f.read_text())["final_samples"] for f in (tmp_path / "runs").glob("*/final.json")} == {500}
     for png in ("vae_vs_gan_curves.png", "vae_vs_gan_samples.png", "vae_vs_gan_latent_walks.png"):
         assert (tmp_path / "notes" / "images" / "experiments" / png).stat().st_size > 1000
     # a second call reuses the finished runs instead of training again

@@ -63,3 +63,23 @@ def test_evaluate_and_generate_command_lines(shared_mnist, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "mnist_gan.generate", "--weights", str(tmp_path / "r.json")],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "error:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_real_features_are_cached_per_classifier_and_remade_when_damaged(tiny_mnist, tmp_path):
+    from mnist_gan.evaluate import real_features
+    judge = load_classifier()
+    x, y = load_mnist("test", tiny_mnist)
+    with torch.no_grad():
+        pred, feats = classify(judge, to_unit_range(x).unsqueeze(1))
+    first = real_features(judge, tiny_mnist, cache_dir=tmp_path)
+    [cached] = tmp_path.glob("mnist_test_features_*.pt")
+    assert torch.equal(first[0], feats) and torch.equal(first[1], y) and torch.equal(first[2], pred)
+    cached.write_bytes(b"not a tensor file")  # damaged: made again, not an error
+    assert torch.equal(real_features(judge, tiny_mnist, cache_dir=tmp_path)[0], feats)
+    torch.save({"feats": torch.zeros_like(feats), "pred": pred}, cached)  # the cache is what is read back
+    assert torch.equal(real_features(judge, tiny_mnist, cache_dir=tmp_path)[0], torch.zeros_like(feats))
+    with torch.no_grad():  # another classifier: another file
+        next(judge.parameters()).add_(0.01)
+    real_features(judge, tiny_mnist, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("mnist_test_features_*.pt"))) == 2
+    assert real_features(judge, tiny_mnist, limit=10, cache_dir=tmp_path)[0].shape[0] == 10

@@ -406,7 +406,8 @@ def test_released_faces_model_meets_its_stated_figures():
     colour pen's figures hold."""
     from sketch2real.evaluate import evaluate
     gan, base = RELEASE / "faces.safetensors", RELEASE / "faces_l1.safetensors"
-    results = evaluate([gan, base], "faces", reference=1000, cartoon_parts=("nose",))
+    # the first 300 held-out faces (the bounds are ratios, which 300 faces settle as well as 500)
+    results = evaluate([gan, base], "faces", reference=1000, limit=300, cartoon_parts=("nose",))
     g = results["models"]["sketch2real/release/faces.safetensors"]
     b = results["models"]["sketch2real/release/faces_l1.safetensors"]
     assert g["fd"] < 0.8 * b["fd"], (g, b)

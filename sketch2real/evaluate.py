@@ -5,6 +5,7 @@
     python -m sketch2real.evaluate --models runs/sketch2real_faces/generator.safetensors
     python -m sketch2real.evaluate --dataset people                 # people: FD, and PCK of the pose (mediapipe)
     python -m sketch2real.evaluate --cartoon-parts                  # + the cartoons' FD with each part left out
+    python -m sketch2real.evaluate --cartoon-moves                  # + their FD drawn a little higher, lower, smaller, larger
 
 For faces there are more figures: the distance for the outputs on procedural cartoon doodles
 (sketch2real.cartoon) and on landmark doodles of the held-out faces (sketch2real.doodle, when the landmark
@@ -224,13 +225,29 @@ def fd_judge(train_photos_u8: torch.Tensor, reference: int = 5000):
     return feats, (raw - mean) / spread
 
 
+# --cartoon-moves: the same cartoons drawn a little higher, lower, smaller or larger (scale, shift down in pixels
+# at 64 px); how much the figure owes to where sketch2real.cartoon puts the face rather than to how it is drawn
+CARTOON_MOVES = {"3 px higher": (1.0, -3), "3 px lower": (1.0, 3), "10 % smaller": (0.9, 0), "10 % larger": (1.1, 0)}
+
+
+def moved_drawings(drawings: torch.Tensor, scale: float, down: float) -> torch.Tensor:
+    """Drawings (float [-1, 1], 1 = paper) resized by `scale` about the centre and moved `down` pixels (negative:
+    up); paper comes in at the edges."""
+    b, _, h, w = drawings.shape
+    theta = torch.tensor([[1 / scale, 0, 0], [0, 1 / scale, -2 * down / h]], dtype=drawings.dtype).expand(b, 2, 3)
+    grid = F.affine_grid(theta, list(drawings.shape), align_corners=False)
+    return 1 - F.grid_sample(1 - drawings, grid, align_corners=False)  # ink moves; outside is paper
+
+
 def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kind: str = "all",
-             reference: int = 5000, grids: Path | None = None, limit: int = 0, cartoon_parts: tuple = ()) -> dict:
+             reference: int = 5000, grids: Path | None = None, limit: int = 0, cartoon_parts: tuple = (),
+             cartoon_moves: bool = False) -> dict:
     """L1 and Fréchet distance of each model on the held-out pairs (the first `limit` of them when
     limit > 0: quicker, but the distances then carry more small-sample bias), plus the metric's sanity
     checks. With `cartoon_parts` (faces; some of sketch2real.cartoon.PARTS), also the cartoons' FD with each
     of those parts left out (fd_cartoons_without): which drawn part the model turns into something unlike a
-    photo."""
+    photo. With `cartoon_moves`, also their FD drawn a little higher, lower, smaller and larger
+    (fd_cartoons_moved; CARTOON_MOVES)."""
     test_photos_u8, test_edges = load_pairs(dataset, "test", data_dir, kind)
     if limit:
         test_photos_u8, test_edges = test_photos_u8[:limit], None if test_edges is None else test_edges[:limit]
@@ -282,6 +299,9 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
                 entry["fd_cartoons_without"] = {part: frechet_distance(feats(generate(model, cartoon_faces(
                     photos.shape[0], size=model.image_size, seed=7, leave_out=(part,)) * 2 - 1)), ref)
                     for part in cartoon_parts}
+            if cartoon_moves:
+                entry["fd_cartoons_moved"] = {name: frechet_distance(feats(generate(
+                    model, moved_drawings(cartoons, *move))), ref) for name, move in CARTOON_MOVES.items()}
             if doodles is not None:
                 fd("fd_doodles", "doodles", generate(model, doodles))
         if model.hint_channels:
@@ -392,6 +412,9 @@ def print_table(results: dict) -> None:
         if m.get("fd_cartoons_without"):
             print(f"  {'':44s} cartoon doodles FD without their:   "
                   + "   ".join(f"{part} {v:.0f}" for part, v in m["fd_cartoons_without"].items()))
+        if m.get("fd_cartoons_moved"):
+            print(f"  {'':44s} cartoon doodles FD drawn:   "
+                  + "   ".join(f"{move} {v:.0f}" for move, v in m["fd_cartoons_moved"].items()))
         if m.get("fd_parts"):  # why an FD is high: a shift (mean term) or too little variety (spread)
             print(f"  {'':44s} FD's mean term | spread (the outputs' feature variance / real photos'):   "
                   + "   ".join(f"{part} {p['mean_term']:.0f} | {p['spread']:.0%}" for part, p in m["fd_parts"].items()))
@@ -412,15 +435,18 @@ def main(argv=None):
     p.add_argument("--json", type=cli.output_file, default=None, help="also write the figures here")
     p.add_argument("--cartoon-parts", action="store_true",
                    help="faces: also the cartoon doodles' FD with each part (head, hair, eyes, nose, mouth) left out")
+    p.add_argument("--cartoon-moves", action="store_true",
+                   help="faces: also the cartoon doodles' FD drawn 3 px higher or lower, 10%% smaller or larger")
     args = p.parse_args(argv)
-    if args.cartoon_parts and args.dataset != "faces":
-        p.error("--cartoon-parts is for --dataset faces (the cartoons are faces)")
+    for flag in ("cartoon_parts", "cartoon_moves"):
+        if getattr(args, flag) and args.dataset != "faces":
+            p.error(f"--{flag.replace('_', '-')} is for --dataset faces (the cartoons are faces)")
     models = args.models or [RELEASE / f"{args.dataset}.safetensors", RELEASE / f"{args.dataset}_l1.safetensors"]
     models = [m for m in models if args.models or m.is_file()] or models[:1]
     try:
         from sketch2real.cartoon import PARTS
         results = evaluate(models, args.dataset, args.data_dir, args.kind, args.reference, args.grids, args.limit,
-                           PARTS if args.cartoon_parts else ())
+                           PARTS if args.cartoon_parts else (), args.cartoon_moves)
     except (DataError, ckpt.CheckpointError) as e:
         raise SystemExit(f"error: {e}")
     print_table(results)

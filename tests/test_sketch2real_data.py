@@ -411,3 +411,18 @@ def test_distorted_drawings_move_the_ink_and_keep_the_paper():
     wiped = distorted_drawings(drawings, torch.Generator().manual_seed(2), erase=1.0, **no_turn)
     assert ((wiped < 0).sum((1, 2, 3)) < (drawings < 0).sum((1, 2, 3))).any(), "a block of ink should be wiped"
     assert (wiped >= drawings - 1e-5).all(), "wiping only removes ink"
+
+
+def test_moved_drawings_shift_and_resize_the_ink():
+    """evaluate --cartoon-moves: 3 px down moves every stroke 3 px down; larger spreads the ink from the centre;
+    paper comes in at the edges."""
+    from sketch2real.evaluate import moved_drawings
+    dot = torch.ones(1, 1, 64, 64)
+    dot[..., 20:24, 40:44] = -1
+    rows = lambda x: torch.nonzero(x[0, 0] < 0)[:, 0].unique().tolist()  # noqa: E731
+    cols = lambda x: torch.nonzero(x[0, 0] < 0)[:, 1].unique().tolist()  # noqa: E731
+    assert rows(moved_drawings(dot, 1.0, 3)) == [23, 24, 25, 26] and cols(moved_drawings(dot, 1.0, 3)) == cols(dot)
+    assert rows(moved_drawings(dot, 1.0, -3)) == [17, 18, 19, 20]
+    larger = moved_drawings(dot, 1.25, 0)
+    assert min(rows(larger)) < 20 and max(cols(larger)) > 43, "a larger drawing reaches further from the centre"
+    assert torch.equal(moved_drawings(torch.ones(2, 1, 64, 64), 0.9, 3), torch.ones(2, 1, 64, 64))

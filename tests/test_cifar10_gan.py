@@ -32,6 +32,15 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+@pytest.fixture
+def every_core(one_thread):
+    """For the tests that only score a committed model: every core (nothing there is compared bit for bit, and
+    they are among the suite's slowest); the module's single thread again afterwards."""
+    torch.set_num_threads(os.cpu_count() or 1)
+    yield
+    torch.set_num_threads(1)
+
+
 # ---- data ----------------------------------------------------------------------------------------------
 
 def class_picture(label: int, rng) -> np.ndarray:
@@ -335,7 +344,7 @@ def test_committed_classifier_is_small_and_describes_itself():
 
 
 @needs_cifar
-def test_committed_classifier_accuracy_on_a_test_subset():
+def test_committed_classifier_accuracy_on_a_test_subset(every_core):
     from cifar10_gan.classifier import accuracy, load_classifier
 
     x, y = load_cifar10("test")
@@ -344,7 +353,7 @@ def test_committed_classifier_accuracy_on_a_test_subset():
 
 
 @needs_cifar
-def test_released_generator_meets_its_stated_figures():
+def test_released_generator_meets_its_stated_figures(every_core):
     import json
 
     from cifar10_gan.evaluate import Judge, load_generator

@@ -33,6 +33,15 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+@pytest.fixture
+def every_core(one_thread):
+    """For the tests that only score a committed model: every core (nothing there is compared bit for bit, and
+    they are among the suite's slowest); the module's single thread again afterwards."""
+    torch.set_num_threads(os.cpu_count() or 1)
+    yield
+    torch.set_num_threads(1)
+
+
 # ---- models -------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("size, width", [(64, 32), (128, 16)])  # the faces and the shoes/bags settings
@@ -400,7 +409,7 @@ def test_committed_web_models_match_the_released_weights(name):
 
 @pytest.mark.skipif(not (SHARED_DATA / "faces_celeba" / "faces_64_jpg.npz").is_file(),
                     reason="needs ../shared/data/faces_celeba (CelebA faces)")
-def test_released_faces_model_meets_its_stated_figures():
+def test_released_faces_model_meets_its_stated_figures(every_core):
     """The bounds stated in README.md: the GAN's held-out Fréchet distance is clearly below the L1-only
     baseline's (at most 80 % of it), its held-out L1 stays close to the baseline's (within 25 %), and the
     colour pen's figures hold."""
@@ -435,7 +444,7 @@ def test_released_faces_model_meets_its_stated_figures():
 
 @pytest.mark.skipif(not (SHARED_DATA / "people_ccp" / "people_ccp.npz").is_file(),
                     reason="the shared people photos are not available")
-def test_released_people_model_meets_its_stated_figures():
+def test_released_people_model_meets_its_stated_figures(every_core):
     """README's people figures. Everywhere the shared data is: on outline drawings of the held-out people
     (made from their label maps, no pose needed) the GAN's Fréchet distance is well below the L1-only
     baseline's. Where the pose cache exists (sketch2real.pose): the same on the held-out stick figures, at most

@@ -20,7 +20,7 @@ from torch.optim.swa_utils import AveragedModel
 
 from ganlab import checkpoint as ckpt
 from ganlab import cli, distributed
-from ganlab.data import DeviceBatches, load_mnist, to_unit_range
+from ganlab.data import DeviceBatches, load_mnist
 from ganlab.metrics import frechet_distance
 from ganlab.device import autocast, pick_device, resolve_precision, seed_everything
 from ganlab.plotting import plot_training, save_grid

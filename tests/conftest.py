@@ -1,6 +1,8 @@
+import os
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist" / "mnist.npz"
@@ -33,3 +35,13 @@ def tiny_mnist(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("data") / "mnist.npz"
     np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     return path
+
+
+@pytest.fixture
+def every_core():
+    """For the tests that only score a committed model: every core (nothing there is compared bit for bit, and
+    they are among the suite's slowest); the thread count they found (a module's single thread) afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)
+    yield
+    torch.set_num_threads(threads)

@@ -32,15 +32,6 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.fixture
-def every_core(one_thread):
-    """For the tests that only score a committed model: every core (nothing there is compared bit for bit, and
-    they are among the suite's slowest); the module's single thread again afterwards."""
-    torch.set_num_threads(os.cpu_count() or 1)
-    yield
-    torch.set_num_threads(1)
-
-
 # ---- data ----------------------------------------------------------------------------------------------
 
 def class_picture(label: int, rng) -> np.ndarray:

@@ -48,6 +48,10 @@ def parse_args(argv=None):
                         "10 degrees) and shifted (up to 8 %%) against its photo, which stays framed as the dataset "
                         "frames it: people draw a head of any size anywhere on the page, and the model should still "
                         "make a well-framed face. 0: off")
+    g.add_argument("--zoom", type=cli.float_in(0, 1), default=0.0,
+                   help="share of training pairs cropped, drawing and photo alike, to a random window 1 to 1/1.15 "
+                        "of the picture across and resized back: faces a little larger and a few pixels off the "
+                        "dataset's framing, still matching their drawing. 0: off")
     g.add_argument("--limit", type=cli.non_negative_int, default=0, help="use only the first N training pairs (0: all)")
     g = p.add_argument_group("model")
     g.add_argument("--width", type=cli.positive_int, default=None,

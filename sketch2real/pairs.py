@@ -118,6 +118,28 @@ def people_bank(photos, labels, args) -> tuple[torch.Tensor, torch.Tensor]:
     return bank[:, found], photos[found]
 
 
+def zoomed_pairs(sketches: torch.Tensor, photos: torch.Tensor, generator: torch.Generator,
+                 max_zoom: float = 1.15) -> tuple[torch.Tensor, torch.Tensor]:
+    """For --zoom: each pair (uint8 sketch [B, 1, H, W], photo [B, 3, H, W]) cropped to the same random window,
+    1 to 1/`max_zoom` of the picture across, at a random place inside it, and resized back. The drawing and its
+    photo move together, so the pair still matches: the model sees faces a little larger and a few pixels off
+    the dataset's framing, as people draw them, and learns to make those look real too. The window stays inside
+    the picture, so no border is invented."""
+    b = sketches.shape[0]
+    u = lambda *shape: torch.rand(*shape, generator=generator)  # noqa: E731
+    zoom = 1 + (max_zoom - 1) * u(b)
+    room = 1 - 1 / zoom  # how far the window's centre may move, in affine_grid's units (the picture spans 2)
+    shift = (u(b, 2) * 2 - 1) * room[:, None]
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1 / zoom
+    theta[:, :, 2] = shift
+    both = torch.cat([sketches, photos], 1).float()
+    grid = torch.nn.functional.affine_grid(theta, list(both.shape), align_corners=False)
+    out = torch.nn.functional.grid_sample(both, grid, mode="bilinear", align_corners=False)
+    out = out.round().clamp(0, 255).to(torch.uint8)
+    return out[:, :sketches.shape[1]], out[:, sketches.shape[1]:]
+
+
 def distorted_drawings(sketches: torch.Tensor, generator: torch.Generator, max_turn: float = 20.0,
                        stretch: tuple[float, float] = (0.75, 1.3), max_shift: float = 0.1,
                        erase: float = 0.5) -> torch.Tensor:

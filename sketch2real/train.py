@@ -20,6 +20,9 @@
     python -m sketch2real.train --init-from sketch2real/release/faces.safetensors --reframe 0.5
                                                                    # ... half the drawings resized, turned and
                                                                    # shifted against their photo
+    python -m sketch2real.train --init-from sketch2real/release/faces.safetensors --zoom 0.5
+                                                                   # ... half the pairs enlarged and moved,
+                                                                   # drawing and photo together
 
 The pairs come from sketch2real.pairs: faces get --variants synthetic sketches per photo (edges drawn with a
 random pen, and landmark doodles), shoes and handbags their edge maps in the same pen, people stick figures
@@ -53,11 +56,13 @@ from sketch2real.models import (build_discriminator, build_generator, count_para
                                 generator_config)
 from sketch2real.options import DATASETS, parse_args
 from sketch2real.pairs import (distorted_drawings, load_pairs, people_bank, sketch_bank, test_sketches,
-                               with_doodles)
+                               with_doodles, zoomed_pairs)
 
 PROJECT = "sketch2real"
 # --reframe: how far a drawing may sit from its photo's framing (pairs.distorted_drawings, nothing wiped)
 REFRAME = dict(max_turn=10.0, stretch=(0.8, 1.25), max_shift=0.08, erase=0.0)
+# --zoom: how far a pair (drawing and photo together) may be enlarged; the crop moves up to 1 - 1/1.15 of the way
+ZOOM = 1.15
 
 
 # ---- training -----------------------------------------------------------------------------------------
@@ -159,6 +164,10 @@ class Trainer:
         sketch, photo = self.sketches[variant, index], self.photos[index]
         sketch = torch.where(flip.view(b, 1, 1, 1), sketch.flip(-1), sketch)
         photo = torch.where(flip.view(b, 1, 1, 1), photo.flip(-1), photo)
+        if self.args.zoom:  # drawing and photo move together (drawn over the whole batch, as --reframe)
+            zoomed_sketch, zoomed_photo = zoomed_pairs(sketch, photo, self.noise, ZOOM)
+            pick = (torch.rand(b, generator=self.noise) < self.args.zoom).view(b, 1, 1, 1)
+            sketch, photo = torch.where(pick, zoomed_sketch, sketch), torch.where(pick, zoomed_photo, photo)
         if self.args.reframe:  # the drawing moves, the photo does not (drawn over the whole batch, as --unpaired)
             moved = distorted_drawings(to_unit_range(sketch), self.noise, **REFRAME)
             pick = (torch.rand(b, generator=self.noise) < self.args.reframe).view(b, 1, 1, 1)

@@ -137,13 +137,13 @@ def trainer_flags(project: str, data: Path, cache: Path) -> list:
         return [*common, "--data-dir", data, "--cache-dir", cache, "--arch", "sngan", "--width", 16,
                 "--d-width", 16, "--z-dim", 16, "--batch-size", 8, "--sample-every", 10]
     # sketch2real, with DiffAugment, feature matching, a two-scale D, the photo-only D (and its unpaired drawings),
-    # drawings moved against their photos (--reframe),
+    # drawings moved against their photos (--reframe), pairs enlarged and moved together (--zoom),
     # the perceptual and the colour losses
     return [*common, "--data-dir", data, "--cache-dir", cache, "--width", 8, "--max-channels", 16,
             "--out-width", 8, "--d-width", 8, "--batch-size", 4, "--variants", 2, "--eval-pairs", 3,
             "--sample-every", 10, "--doodles", 0, "--diffaug", "--feature-matching", 1,
             "--d-scales", 2, "--perceptual", 0.5, "--hint-colour", 1, "--d-photo", 1, "--unpaired", 1,
-            "--reframe", 0.5]
+            "--reframe", 0.5, "--zoom", 0.5]
 
 
 @pytest.fixture(scope="module")

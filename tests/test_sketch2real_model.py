@@ -273,6 +273,37 @@ def test_reframe_moves_the_drawing_and_leaves_the_photo(tiny_faces, tmp_path):
     assert any(kept) and not all(kept), "about half the drawings should move"
 
 
+def test_zoom_moves_the_drawing_and_its_photo_together(tiny_faces, tmp_path):
+    """--zoom: a share of the pairs is cropped to one random window, drawing and photo alike, and resized back;
+    the pair still matches pixel for pixel, and --zoom 0 changes nothing."""
+    from sketch2real.pairs import zoomed_pairs
+    from sketch2real.train import Trainer, parse_args
+
+    drawings = torch.randint(0, 256, (6, 1, 32, 32), generator=torch.Generator().manual_seed(1), dtype=torch.uint8)
+    photos = torch.cat([drawings, 255 - drawings, drawings], 1)  # each channel known from the drawing
+    new_drawings, new_photos = zoomed_pairs(drawings, photos, torch.Generator().manual_seed(2), max_zoom=1.15)
+    assert torch.equal(new_photos[:, :1], new_drawings) and torch.equal(new_photos[:, 2:], new_drawings)
+    assert (new_photos[:, 1:2].int() + new_drawings.int() - 255).abs().max() <= 1, "every channel moves alike"
+    assert all(not torch.equal(new_drawings[i], drawings[i]) for i in range(6)), "every pair should move"
+    same, _ = zoomed_pairs(drawings, photos, torch.Generator().manual_seed(2), max_zoom=1.0)
+    assert torch.equal(same, drawings), "a zoom of 1 is no change"
+
+    def batch(zoom: float):
+        args = parse_args(["--data-dir", str(tiny_faces), "--cache-dir", str(tmp_path / "cache"), *SMALL,
+                           "--batch-size", "8", "--doodles", "0", "--no-hints", "--zoom", str(zoom),
+                           "--out", str(tmp_path / "run")])
+        args.world_size, args.batch_per_rank = 1, args.batch_size
+        return Trainer(args).next_batch()
+
+    plain, zoomed = batch(0), batch(1)
+    for i in range(8):
+        assert not torch.equal(plain[0][i], zoomed[0][i]) and not torch.equal(plain[1][i], zoomed[1][i])
+    half = batch(0.5)
+    kept = [torch.equal(half[0][i], plain[0][i]) for i in range(8)]
+    assert any(kept) and not all(kept), "about half the pairs should move"
+    assert all(torch.equal(half[1][i], plain[1][i]) == kept[i] for i in range(8)), "a photo moves with its drawing"
+
+
 def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tiny_faces, tmp_path):
     out = tmp_path / "nan"
     proc = run_train("--data-dir", str(tiny_faces), "--cache-dir", str(tmp_path / "cache"), *SMALL,
@@ -304,6 +335,7 @@ def test_resume_with_another_model_is_refused(tiny_faces, tmp_path):
     (["--d-scales", "0"], "argument --d-scales: must be positive"),
     (["--perceptual", "-1"], "argument --perceptual"),
     (["--reframe", "1.5"], "argument --reframe"),
+    (["--zoom", "-0.1"], "argument --zoom"),
 ])
 def test_bad_command_lines_get_clear_errors(tmp_path, args, message):
     proc = run_train("--out", str(tmp_path / "x"), "--cache-dir", str(tmp_path / "cache"), *args, check=False)

@@ -230,13 +230,23 @@ def fd_judge(train_photos_u8: torch.Tensor, reference: int = 5000):
 CARTOON_MOVES = {"3 px higher": (1.0, -3), "3 px lower": (1.0, 3), "10 % smaller": (0.9, 0), "10 % larger": (1.1, 0)}
 
 
+def _moved(pictures: torch.Tensor, scale: float, down: float, padding_mode: str) -> torch.Tensor:
+    b, _, h, w = pictures.shape
+    theta = torch.tensor([[1 / scale, 0, 0], [0, 1 / scale, -2 * down / h]], dtype=pictures.dtype).expand(b, 2, 3)
+    grid = F.affine_grid(theta, list(pictures.shape), align_corners=False)
+    return F.grid_sample(pictures, grid, align_corners=False, padding_mode=padding_mode)
+
+
 def moved_drawings(drawings: torch.Tensor, scale: float, down: float) -> torch.Tensor:
     """Drawings (float [-1, 1], 1 = paper) resized by `scale` about the centre and moved `down` pixels (negative:
     up); paper comes in at the edges."""
-    b, _, h, w = drawings.shape
-    theta = torch.tensor([[1 / scale, 0, 0], [0, 1 / scale, -2 * down / h]], dtype=drawings.dtype).expand(b, 2, 3)
-    grid = F.affine_grid(theta, list(drawings.shape), align_corners=False)
-    return 1 - F.grid_sample(1 - drawings, grid, align_corners=False)  # ink moves; outside is paper
+    return 1 - _moved(1 - drawings, scale, down, "zeros")  # ink moves; outside is paper
+
+
+def moved_photos(photos: torch.Tensor, scale: float, down: float) -> torch.Tensor:
+    """Photos moved as moved_drawings moves drawings; the edge pixels are repeated where nothing comes in. Their
+    FD is what the move alone costs a perfect picture: the rest of a moved cartoon's cost is the model's."""
+    return _moved(photos, scale, down, "border")
 
 
 def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kind: str = "all",
@@ -273,6 +283,9 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
     if outlines is not None:
         results["held_out_outlines"] = outlines.shape[0]
     hints = held_out_hints(test_photos_u8)  # the same colour for every model, the floor and the grids
+    if cartoon_moves and dataset == "faces":
+        for name, move in CARTOON_MOVES.items():
+            results["sanity"][f"real held-out photos {name}"] = frechet_distance(feats(moved_photos(photos, *move)), ref)
     outputs = {}
     for path in model_paths:
         model, meta = load_model(path)

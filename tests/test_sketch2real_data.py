@@ -426,3 +426,17 @@ def test_moved_drawings_shift_and_resize_the_ink():
     larger = moved_drawings(dot, 1.25, 0)
     assert min(rows(larger)) < 20 and max(cols(larger)) > 43, "a larger drawing reaches further from the centre"
     assert torch.equal(moved_drawings(torch.ones(2, 1, 64, 64), 0.9, 3), torch.ones(2, 1, 64, 64))
+
+
+def test_moved_photos_move_like_drawings_and_repeat_their_edges():
+    """evaluate --cartoon-moves' floor: a photo moves as a drawing does; what comes in at the edge repeats the
+    edge's pixels instead of white paper."""
+    from sketch2real.evaluate import moved_drawings, moved_photos
+    photo = torch.linspace(-1, 1, 64).view(1, 1, 64, 1).expand(1, 3, 64, 64).clone()  # dark at the top
+    photo[..., 20:24, 40:44] = 1
+    down = moved_photos(photo, 1.0, 3)
+    assert torch.allclose(down[..., 23:27, 40:44], torch.ones(1, 3, 4, 4))
+    assert torch.allclose(down[..., :3, :], photo[..., :1, :].expand(-1, -1, 3, -1)), "the top row is repeated"
+    drawing = torch.ones(1, 1, 64, 64)
+    drawing[..., 20:24, 40:44] = -1
+    assert torch.equal(moved_drawings(drawing, 1.1, -3) < 0, moved_photos(-drawing, 1.1, -3) > 0)

@@ -326,6 +326,34 @@ def test_small_drawing_in_a_corner_can_be_fitted(tab):
     tab.assert_clean()
 
 
+def test_face_guide_is_an_overlay_the_model_never_sees(tab):
+    """The dashed face guide (sketch_guide.mjs) shows over the face canvas, lets the pen through, is not part
+    of what the model reads, toggles with its button and the G key, and is off for models without one."""
+    open_page(tab)
+    guide = tab.page.locator("#guide")
+    assert tab.js("__sketch.guide") and guide.is_visible()
+    assert guide.locator("ellipse").count() == 1 and guide.locator("circle").count() == 2
+    draw_face(tab)                                                       # drawn straight across the guide
+    wait_idle(tab)
+    assert tab.js("__sketch.inkBox") is not None, "the pen should draw through the guide"
+    ink, sketch = canvas_rgba(tab), floats(tab, "__sketch.lastInput")
+    requests = tab.js("__sketch.stats.requests")
+    tab.page.keyboard.press("g")
+    assert not tab.js("__sketch.guide") and tab.page.get_attribute("#guide-toggle", "aria-pressed") == "false"
+    wait_idle(tab)
+    assert np.array_equal(canvas_rgba(tab), ink) and np.array_equal(floats(tab, "__sketch.lastInput"), sketch)
+    assert tab.js("__sketch.stats.requests") == requests, "the guide is not the drawing: nothing to regenerate"
+    tab.page.click("#guide-toggle")
+    assert tab.js("__sketch.guide")
+    tab.page.check("input[value=shoes]")
+    wait_idle(tab)
+    assert not tab.js("__sketch.guide") and tab.page.locator("#guide-toggle").is_disabled()
+    tab.page.check("input[value=faces]")
+    wait_idle(tab)
+    assert tab.js("__sketch.guide") and tab.page.locator("#guide-toggle").is_enabled()
+    tab.assert_clean()
+
+
 def test_phone_viewport_shows_both_canvases(browser, site):  # noqa: F811
     context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
     try:

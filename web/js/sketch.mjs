@@ -8,6 +8,7 @@ import { downloadCanvas, sideBySide } from './download.mjs';
 import { WorkerClient } from './sketch_client.mjs';
 import { buildPalette, canvasToHints } from './sketch_colour.mjs';
 import { canvasShape, moveDrawing, sizeCanvases } from './sketch_frame.mjs';
+import { guideControl } from './sketch_guide.mjs';
 import { History } from './sketch_history.mjs';
 import { wireKeys } from './sketch_keys.mjs';
 import { Layers, WIDTH } from './sketch_layers.mjs';
@@ -51,6 +52,7 @@ const drawing = new History(MAX_UNDO);   // the drawing now (.strokes), its undo
 let current = null;               // the stroke being drawn, {tool, width, points}
 let pointerId = null;
 let exampleIndex = -1;
+let guide = null;                 // the face guide's toggle (sketch_guide.mjs)
 let markColour = () => {};        // shows which swatch is the current colour (set up in start)
 
 let nextId = 1;
@@ -401,6 +403,7 @@ function setModel(name) {
     applyShape({ width: model().size, height: model().height });   // a tall canvas for people, square else
     startWorker();
   }
+  guide.draw();
   settled();                      // the drawing stays; its fit hint follows the new model's frame
 }
 
@@ -452,7 +455,7 @@ function wireControls() {
                         note: $('upload-note') });
   $('download').addEventListener('click', () => phase === 'ready' && lastOutput && download());
   $('model-choice').addEventListener('change', (event) => setModel(event.target.value));
-  wireKeys(document, { undo, redo, setTool });
+  wireKeys(document, { undo, redo, setTool, toggleGuide: () => guide.toggle() });
 }
 
 // ------------------------------------------------------------------ start
@@ -463,6 +466,7 @@ function start() {
   markColour = buildPalette($('palette'), $('colour-picker'), pickColour);
   markColour(colour);
   setTool('pen');
+  guide = guideControl($('guide'), $('guide-toggle'), () => params.model);
   wireControls();
   showNotes();
   layers.render(drawing.strokes, current);
@@ -488,6 +492,7 @@ window.__sketch = {
   get lastOutput() { return lastOutput; },
   get inkBox() { return lastBox; },
   get fitReason() { return lastFit; },
+  get guide() { return !$('guide').hasAttribute('hidden'); },
   get strokes() { return drawing.strokes; },
   get outstanding() { return outstanding; },
   idle: () => phase === 'error' || (phase === 'ready' && outstanding === 0 && !current && !liveTimer),

@@ -225,6 +225,10 @@ def fd_judge(train_photos_u8: torch.Tensor, reference: int = 5000):
     return feats, (raw - mean) / spread
 
 
+# the cartoons every figure uses (sketch2real.cartoon, face i from (seed, i)); --cartoon-seed draws another set, to
+# check a checkpoint picked on these on cartoons it was not picked on
+CARTOON_SEED = 7
+
 # --cartoon-moves: the same cartoons drawn a little higher, lower, smaller or larger (scale, shift down in pixels
 # at 64 px); how much the figure owes to where sketch2real.cartoon puts the face rather than to how it is drawn
 CARTOON_MOVES = {"3 px higher": (1.0, -3), "3 px lower": (1.0, 3), "10 % smaller": (0.9, 0), "10 % larger": (1.1, 0)}
@@ -251,13 +255,13 @@ def moved_photos(photos: torch.Tensor, scale: float, down: float) -> torch.Tenso
 
 def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kind: str = "all",
              reference: int = 5000, grids: Path | None = None, limit: int = 0, cartoon_parts: tuple = (),
-             cartoon_moves: bool = False) -> dict:
+             cartoon_moves: bool = False, cartoon_seed: int = CARTOON_SEED) -> dict:
     """L1 and Fréchet distance of each model on the held-out pairs (the first `limit` of them when
     limit > 0: quicker, but the distances then carry more small-sample bias), plus the metric's sanity
     checks. With `cartoon_parts` (faces; some of sketch2real.cartoon.PARTS), also the cartoons' FD with each
     of those parts left out (fd_cartoons_without): which drawn part the model turns into something unlike a
     photo. With `cartoon_moves`, also their FD drawn a little higher, lower, smaller and larger
-    (fd_cartoons_moved; CARTOON_MOVES)."""
+    (fd_cartoons_moved; CARTOON_MOVES). `cartoon_seed` picks the set of cartoons (CARTOON_SEED: the figures')."""
     test_photos_u8, test_edges = load_pairs(dataset, "test", data_dir, kind)
     if limit:
         test_photos_u8, test_edges = test_photos_u8[:limit], None if test_edges is None else test_edges[:limit]
@@ -277,6 +281,8 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
                "sanity": {"real held-out photos": frechet_distance(feats(photos), ref),
                           "held-out photos blurred (sigma 1)": frechet_distance(feats(gaussian_blur(photos, 1.0)), ref)},
                "models": {}}
+    if dataset == "faces":
+        results["cartoon_seed"] = cartoon_seed
     doodles = held_out_doodles(test_photos_u8, data_dir) if dataset == "faces" else None
     if doodles is not None:
         results["held_out_doodles"] = doodles.shape[0]
@@ -306,11 +312,11 @@ def evaluate(model_paths: list[Path], dataset: str = "faces", data_dir=None, kin
             fd("fd_outlines", "outlines", generate(model, outlines))
         if dataset == "faces":
             from sketch2real.cartoon import cartoon_faces
-            cartoons = cartoon_faces(photos.shape[0], size=model.image_size, seed=7) * 2 - 1
+            cartoons = cartoon_faces(photos.shape[0], size=model.image_size, seed=cartoon_seed) * 2 - 1
             fd("fd_cartoons", "cartoons", generate(model, cartoons))
             if cartoon_parts:
                 entry["fd_cartoons_without"] = {part: frechet_distance(feats(generate(model, cartoon_faces(
-                    photos.shape[0], size=model.image_size, seed=7, leave_out=(part,)) * 2 - 1)), ref)
+                    photos.shape[0], size=model.image_size, seed=cartoon_seed, leave_out=(part,)) * 2 - 1)), ref)
                     for part in cartoon_parts}
             if cartoon_moves:
                 entry["fd_cartoons_moved"] = {name: frechet_distance(feats(generate(
@@ -407,6 +413,8 @@ def save_comparison_grids(dataset, sketches, photos, outputs: dict, folder: Path
 def print_table(results: dict) -> None:
     print(f"{results['dataset']}: {results['held_out_pairs']} held-out pairs; Fréchet distance against "
           f"{results['reference_photos']} training photos, features: {results['feature_network']}")
+    if results.get("cartoon_seed", CARTOON_SEED) != CARTOON_SEED:
+        print(f"  cartoon doodles: set {results['cartoon_seed']} (the stated figures use set {CARTOON_SEED})")
     for name, value in results["sanity"].items():
         print(f"  {name:56s} {value:.3f}" if name.startswith("PCK") else f"  {name:44s} FD {value:8.2f}")
     if "colour_error_real_photos" in results:
@@ -448,18 +456,23 @@ def main(argv=None):
     p.add_argument("--json", type=cli.output_file, default=None, help="also write the figures here")
     p.add_argument("--cartoon-parts", action="store_true",
                    help="faces: also the cartoon doodles' FD with each part (head, hair, eyes, nose, mouth) left out")
+    p.add_argument("--cartoon-seed", type=int, default=CARTOON_SEED,
+                   help="faces: which set of cartoon doodles (default %(default)s, the one every stated figure uses); "
+                        "another set checks a checkpoint picked on that one")
     p.add_argument("--cartoon-moves", action="store_true",
                    help="faces: also the cartoon doodles' FD drawn 3 px higher or lower, 10%% smaller or larger")
     args = p.parse_args(argv)
     for flag in ("cartoon_parts", "cartoon_moves"):
         if getattr(args, flag) and args.dataset != "faces":
             p.error(f"--{flag.replace('_', '-')} is for --dataset faces (the cartoons are faces)")
+    if args.cartoon_seed != CARTOON_SEED and args.dataset != "faces":
+        p.error("--cartoon-seed is for --dataset faces (the cartoons are faces)")
     models = args.models or [RELEASE / f"{args.dataset}.safetensors", RELEASE / f"{args.dataset}_l1.safetensors"]
     models = [m for m in models if args.models or m.is_file()] or models[:1]
     try:
         from sketch2real.cartoon import PARTS
         results = evaluate(models, args.dataset, args.data_dir, args.kind, args.reference, args.grids, args.limit,
-                           PARTS if args.cartoon_parts else (), args.cartoon_moves)
+                           PARTS if args.cartoon_parts else (), args.cartoon_moves, args.cartoon_seed)
     except (DataError, ckpt.CheckpointError) as e:
         raise SystemExit(f"error: {e}")
     print_table(results)

@@ -41,6 +41,8 @@ BAD_COMMAND_LINES = [
     ("sketch2real.evaluate", ["--models", "/nonexistent.safetensors"], "/nonexistent.safetensors does not exist"),
     ("sketch2real.evaluate", ["--dataset", "people", "--cartoon-parts"], "--cartoon-parts is for --dataset faces"),
     ("sketch2real.evaluate", ["--dataset", "shoes_bags", "--cartoon-moves"], "--cartoon-moves is for --dataset faces"),
+    ("sketch2real.evaluate", ["--dataset", "people", "--cartoon-seed", "8"], "--cartoon-seed is for --dataset faces"),
+    ("sketch2real.evaluate", ["--cartoon-seed", "eight"], "argument --cartoon-seed: invalid int value"),
     ("sketch2real.export", ["--release", "{tmp}/lonely.safetensors"], "has no lonely.json beside it"),
     ("sketch2real.sketch", ["--demo", "{tmp}/a_file/demo.png"], "--demo: {tmp}/a_file is a file, not a folder"),
     ("sketch2real.cartoon", ["{tmp}/faces.png", "--n", "0"], "argument --n: must be positive, not 0"),

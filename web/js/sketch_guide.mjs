@@ -3,7 +3,7 @@
 //
 // Why: the face model follows where a drawing puts the eyes, mouth and chin, and renders faces best where
 // CelebA's aligned photos have them. Drawn 3 px (5 %) off that place, the same cartoons score a Fréchet
-// distance 90 worse (notes/06 section 5.11), while a real photo moved as far costs only 2.5.
+// distance 90 worse (notes/06 sections 5.11-5.12), while a real photo moved as far costs only 2.5.
 
 const SVG = 'http://www.w3.org/2000/svg';
 
